@@ -1,0 +1,125 @@
+/* ps_util.c - see ps_util.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <sys/random.h>
+
+#include "ps_util.h"
+
+int
+ps_user_id_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (i == PS_USER_ID_MAX)
+			return 0;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		    c == '-'))
+			return 0;
+	}
+	/* "." and ".." would be path components in storage paths. */
+	return i > 0 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+ps_code
+ps_random_bytes(void *buf, size_t n, ps_err *err)
+{
+	unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t got = getrandom(p, n, 0);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return ps_err_set(err, PS_E_INTERNAL,
+			    "getrandom failed: %s", strerror(errno));
+		}
+		p += got;
+		n -= (size_t)got;
+	}
+	return PS_OK;
+}
+
+void
+ps_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+ps_code
+ps_random_hex(char *out, size_t nbytes, ps_err *err)
+{
+	unsigned char buf[64];
+	ps_code rc;
+
+	if (nbytes > sizeof(buf))
+		return ps_err_set(err, PS_E_INTERNAL, "random_hex: too long");
+	if ((rc = ps_random_bytes(buf, nbytes, err)) != PS_OK)
+		return rc;
+	ps_hex(buf, nbytes, out);
+	ps_wipe(buf, sizeof(buf));
+	return PS_OK;
+}
+
+int64_t
+ps_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+ps_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+ps_parse_i64(const char *s, size_t len, int64_t *out)
+{
+	int64_t v = 0;
+	size_t i = 0;
+	int neg = 0;
+
+	if (len > 0 && s[0] == '-') {
+		neg = 1;
+		i = 1;
+	}
+	if (i == len || len - i > 18)
+		return -1;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = neg ? -v : v;
+	return 0;
+}
+
+void
+ps_wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n-- > 0)
+		*v++ = 0;
+}

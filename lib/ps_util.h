@@ -1,0 +1,34 @@
+/*
+ * ps_util.h - small things every module needs: randomness from the
+ * kernel's CSPRNG, clocks, user id validation, hex.
+ */
+#ifndef PS_UTIL_H
+#define PS_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ps_error.h"
+
+/* User ids (DESIGN.md): [A-Za-z0-9_.-]{1,64}, and not "." or "..". */
+#define PS_USER_ID_MAX 64
+int ps_user_id_valid(const char *s);
+
+/* n bytes from getrandom(2) (the kernel CSPRNG); never a weak fallback. */
+ps_code ps_random_bytes(void *buf, size_t n, ps_err *err);
+/* 2*nbytes lowercase hex characters plus NUL into out. */
+ps_code ps_random_hex(char *out, size_t nbytes, ps_err *err);
+
+void ps_hex(const unsigned char *in, size_t n, char *out);
+
+/* Wall clock in milliseconds since the epoch; monotonic milliseconds. */
+int64_t ps_now_ms(void);
+int64_t ps_mono_ms(void);
+
+/* Parse a decimal int64 that fills the whole string; 0 on success. */
+int ps_parse_i64(const char *s, size_t len, int64_t *out);
+
+/* Zero memory in a way the compiler may not elide. */
+void ps_wipe(void *p, size_t n);
+
+#endif /* PS_UTIL_H */

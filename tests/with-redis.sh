@@ -1,0 +1,108 @@
+#!/bin/sh
+# with-redis.sh PROGRAM [ARGS...]
+#
+# Test wrapper (automake LOG_COMPILER).  Tests under integration/ get a
+# private redis-server: a fresh temp directory, a random loopback port and
+# a unix socket, no persistence unless the test turns it on.  The server
+# is stopped by PID on every exit path.  Exported to the test:
+#   PS_TEST_REDIS_PORT PS_TEST_REDIS_SOCK PS_TEST_REDIS_CONF
+#   PS_TEST_REDIS_PIDFILE PS_TEST_TMPDIR REDIS_URL
+# PS_TEST_WRAPPER (e.g. "valgrind --error-exitcode=99 ...") runs the test
+# program under a tool; PS_TEST_WRAP_MATCH limits that to test names
+# matching a shell pattern.
+set -u
+
+# The test is the first argument that is not an interpreter path.
+need_redis=0
+prog=$1
+for a in "$@"; do
+	case "$a" in
+	*/integration/*) need_redis=1; prog=$a; break ;;
+	esac
+done
+
+wrap=""
+if [ -n "${PS_TEST_WRAPPER:-}" ]; then
+	# shellcheck disable=SC2254
+	case "$prog" in
+	${PS_TEST_WRAP_MATCH:-*}) wrap=$PS_TEST_WRAPPER ;;
+	esac
+fi
+
+if [ "$need_redis" = 0 ]; then
+	exec $wrap "$@"
+fi
+
+REDIS_SERVER=${REDIS_SERVER:-redis-server}
+command -v "$REDIS_SERVER" >/dev/null 2>&1 || {
+	echo "Bail out! redis-server not found (apt-get install redis-server)"
+	exit 99
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pairstore-test.XXXXXX") || exit 99
+redis_pid=""
+cleanup() {
+	for pid in "$redis_pid" "$(cat "$tmp/redis.pid" 2>/dev/null)"; do
+		[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	done
+	for pid in "$redis_pid" "$(cat "$tmp/redis.pid" 2>/dev/null)"; do
+		[ -n "$pid" ] || continue
+		i=0
+		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		kill -9 "$pid" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+tries=0
+while :; do
+	tries=$((tries + 1))
+	# A port in 20000-59999 from the kernel's randomness.
+	port=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 + 20000 ))
+	cat > "$tmp/redis.conf" <<CONF
+bind 127.0.0.1
+port $port
+unixsocket $tmp/redis.sock
+unixsocketperm 700
+dir $tmp
+pidfile $tmp/redis.pid
+logfile $tmp/redis.log
+daemonize no
+save ""
+appendonly no
+protected-mode yes
+maxmemory-policy noeviction
+CONF
+	"$REDIS_SERVER" "$tmp/redis.conf" &
+	redis_pid=$!
+	i=0
+	while [ $i -lt 100 ]; do
+		[ -S "$tmp/redis.sock" ] && break
+		kill -0 "$redis_pid" 2>/dev/null || break
+		sleep 0.05; i=$((i + 1))
+	done
+	[ -S "$tmp/redis.sock" ] && break
+	kill "$redis_pid" 2>/dev/null
+	wait "$redis_pid" 2>/dev/null
+	if [ $tries -ge 10 ]; then
+		echo "Bail out! could not start redis-server:"
+		sed 's/^/# /' "$tmp/redis.log" 2>/dev/null
+		exit 99
+	fi
+done
+
+export PS_TEST_REDIS_PORT=$port
+export PS_TEST_REDIS_SOCK=$tmp/redis.sock
+export PS_TEST_REDIS_CONF=$tmp/redis.conf
+export PS_TEST_REDIS_PIDFILE=$tmp/redis.pid
+export PS_TEST_TMPDIR=$tmp
+export REDIS_URL=unix://$tmp/redis.sock
+export REDIS_SERVER
+
+$wrap "$@"
+status=$?
+exit $status
