@@ -1,6 +1,6 @@
 /*
- * pairstore - the operator's command: check the setup, inspect and manage
- * session locks (and, in later versions, run the worker and migrations).
+ * pairstore - the operator's command: check the setup, manage session
+ * locks, run the worker, look into the queue.
  */
 #include "config.h"
 
@@ -19,6 +19,10 @@ static const struct command {
 	    "print the effective configuration and check Redis"},
 	{"lock", cmd_lock,
 	    "acquire, release or show a user's session lock"},
+	{"worker", cmd_worker,
+	    "run pairing jobs (daemon, --drain for cron)"},
+	{"queue", cmd_queue,
+	    "queue counts and workers, or one job"},
 };
 
 static void

@@ -18,5 +18,7 @@ int tool_setup(ps_config **cfg);
 
 int cmd_check(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
+int cmd_queue(int argc, char **argv);
 
 #endif

@@ -1,0 +1,306 @@
+/*
+ * ps_queue_lua.h - the queue's Lua scripts (included by ps_queue.c only).
+ *
+ * Every script starts with PRELUDE, which reads the common arguments
+ *   ARGV[1] key prefix "{tag}:"   ARGV[2] retention ms
+ *   ARGV[3] backoff ms            ARGV[4] max stalled
+ *   ARGV[5] job timeout ms
+ * takes the time from the Redis server (one clock for every host) and
+ * defines the helpers the state changes share.  Script-specific
+ * arguments start at ARGV[6].  KEYS[1] is always the wait list: it names
+ * the hash slot for Redis Cluster; the other keys share its hash tag.
+ */
+#ifndef PS_QUEUE_LUA_H
+#define PS_QUEUE_LUA_H
+
+#define PS_LUA_PRELUDE \
+"if redis.replicate_commands then redis.replicate_commands() end\n" \
+"local P = ARGV[1]\n" \
+"local retention = tonumber(ARGV[2])\n" \
+"local backoff = tonumber(ARGV[3])\n" \
+"local max_stalled = tonumber(ARGV[4])\n" \
+"local timeout_ms = tonumber(ARGV[5])\n" \
+"local t = redis.call('TIME')\n" \
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n" \
+"local K_WAIT, K_ACTIVE = P .. 'q:wait', P .. 'q:active'\n" \
+"local K_DEADLINE, K_DELAYED = P .. 'q:deadline', P .. 'q:delayed'\n" \
+"local K_STATS, K_WORKERS = P .. 'q:stats', P .. 'q:workers'\n" \
+"local K_WAKE = P .. 'q:wake'\n" \
+"local events = {}\n" \
+"local function jkey(id) return P .. 'job:' .. id end\n" \
+"local function wake()\n" \
+"  redis.call('LPUSH', K_WAKE, '1')\n" \
+"  redis.call('LTRIM', K_WAKE, 0, 63)\n" \
+"end\n" \
+"local function owns_lock(jk)\n" \
+"  local user = redis.call('HGET', jk, 'user')\n" \
+"  local tok = redis.call('HGET', jk, 'lock_token')\n" \
+"  if not user or not tok or tok == '' then return nil end\n" \
+"  local lk = P .. 'lock:' .. user\n" \
+"  local v = redis.call('GET', lk)\n" \
+"  if v and string.sub(v, 1, #tok + 1) == tok .. ':' then return lk end\n" \
+"  return nil\n" \
+"end\n" \
+"local function unindex(id)\n" \
+"  redis.call('ZREM', K_ACTIVE, id)\n" \
+"  redis.call('ZREM', K_DEADLINE, id)\n" \
+"  redis.call('ZREM', K_DELAYED, id)\n" \
+"end\n" \
+"local function finish(id, state, field, value)\n" \
+"  local jk = jkey(id)\n" \
+"  unindex(id)\n" \
+"  redis.call('HSET', jk, 'state', state, 'finished', now, field, value)\n" \
+"  redis.call('HDEL', jk, 'lease', 'lease_until', 'deadline')\n" \
+"  local zk = P .. 'q:' .. state\n" \
+"  redis.call('ZADD', zk, now, id)\n" \
+"  redis.call('ZREMRANGEBYSCORE', zk, '-inf', now - retention)\n" \
+"  redis.call('HINCRBY', K_STATS, state, 1)\n" \
+"  redis.call('PEXPIRE', jk, retention)\n" \
+"  local lk = owns_lock(jk)\n" \
+"  if lk then redis.call('DEL', lk) return 1 end\n" \
+"  return 0\n" \
+"end\n" \
+"local function retry_or_fail(id, reason, retryable)\n" \
+"  local jk = jkey(id)\n" \
+"  local attempts = tonumber(redis.call('HGET', jk, 'attempts') or '0')\n" \
+"  local maxa = tonumber(redis.call('HGET', jk, 'max_attempts') or '1')\n" \
+"  if retryable and attempts < maxa then\n" \
+"    local delay = backoff * (2 ^ (attempts - 1))\n" \
+"    if delay > 3600000 then delay = 3600000 end\n" \
+"    unindex(id)\n" \
+"    redis.call('HSET', jk, 'state', 'delayed', 'error', reason,\n" \
+"      'next_run', now + delay)\n" \
+"    redis.call('HDEL', jk, 'lease', 'lease_until', 'deadline')\n" \
+"    redis.call('ZADD', K_DELAYED, now + delay, id)\n" \
+"    redis.call('HINCRBY', K_STATS, 'retried', 1)\n" \
+"    return 'retry', 0\n" \
+"  end\n" \
+"  return 'failed', finish(id, 'failed', 'error', reason)\n" \
+"end\n" \
+"local function note(id, what, reason)\n" \
+"  events[#events + 1] = id\n" \
+"  events[#events + 1] = redis.call('HGET', jkey(id), 'user') or ''\n" \
+"  events[#events + 1] = what\n" \
+"  events[#events + 1] = reason\n" \
+"end\n" \
+"local function recover_lease(id)\n" \
+"  local jk = jkey(id)\n" \
+"  redis.call('HINCRBY', K_STATS, 'stalled', 1)\n" \
+"  if redis.call('HINCRBY', jk, 'stalled', 1) > max_stalled then\n" \
+"    local reason = 'job stalled more than the allowed limit ' ..\n" \
+"      '(its worker stopped renewing the lease)'\n" \
+"    finish(id, 'failed', 'error', reason)\n" \
+"    note(id, 'failed', reason)\n" \
+"  else\n" \
+"    unindex(id)\n" \
+"    redis.call('HSET', jk, 'state', 'waiting')\n" \
+"    redis.call('HDEL', jk, 'lease', 'lease_until', 'deadline')\n" \
+"    redis.call('LPUSH', K_WAIT, id)\n" \
+"    wake()\n" \
+"    note(id, 'stalled', 'lease expired, job back to waiting')\n" \
+"  end\n" \
+"end\n" \
+"local function time_out(id)\n" \
+"  redis.call('HINCRBY', K_STATS, 'timed_out', 1)\n" \
+"  local reason = 'job timed out after ' .. timeout_ms .. ' ms'\n" \
+"  local what = retry_or_fail(id, reason, true)\n" \
+"  note(id, what, reason)\n" \
+"  if what == 'retry' then wake() end\n" \
+"end\n" \
+"local function promote(id)\n" \
+"  redis.call('ZREM', K_DELAYED, id)\n" \
+"  redis.call('HSET', jkey(id), 'state', 'waiting')\n" \
+"  redis.call('RPUSH', K_WAIT, id)\n" \
+"end\n" \
+"local function exists(id)\n" \
+"  if redis.call('EXISTS', jkey(id)) == 1 then return true end\n" \
+"  unindex(id)\n" \
+"  return false\n" \
+"end\n" \
+"local function settle(id)\n" \
+"  local jk = jkey(id)\n" \
+"  local st = redis.call('HGET', jk, 'state')\n" \
+"  if st == 'active' then\n" \
+"    local dl = tonumber(redis.call('HGET', jk, 'deadline') or '0')\n" \
+"    local lu = tonumber(redis.call('HGET', jk, 'lease_until') or '0')\n" \
+"    if dl > 0 and dl <= now then time_out(id)\n" \
+"    elseif lu > 0 and lu <= now then recover_lease(id) end\n" \
+"  elseif st == 'delayed' then\n" \
+"    local nr = tonumber(redis.call('HGET', jk, 'next_run') or '0')\n" \
+"    if nr <= now then promote(id) wake() end\n" \
+"  end\n" \
+"  return redis.call('HGET', jk, 'state')\n" \
+"end\n"
+
+/* ARGV[6] id [7] user [8] data [9] lock token [10] lock ttl ms
+ * [11] max attempts [12] max waiting [13] alive window ms
+ * [14] spawn guard ms (0: never ask for a worker) [15] lock owner label
+ * -> {1, fence, position, workers alive, spawn, now}
+ *  | {0, why ('busy'|'locked'|'full'), ms left on the lock} */
+static const char submit_lua[] = PS_LUA_PRELUDE
+"local id, user, data, tok = ARGV[6], ARGV[7], ARGV[8], ARGV[9]\n"
+"local lock_ttl, maxa = tonumber(ARGV[10]), tonumber(ARGV[11])\n"
+"local max_waiting, alive_ms = tonumber(ARGV[12]), tonumber(ARGV[13])\n"
+"local guard_ms = tonumber(ARGV[14])\n"
+"local jk, lk = jkey(id), P .. 'lock:' .. user\n"
+"local st = settle(id)\n"
+"if st == 'waiting' or st == 'active' or st == 'delayed' then\n"
+"  redis.call('HINCRBY', K_STATS, 'lock_refused', 1)\n"
+"  return {0, 'busy', redis.call('PTTL', lk)}\n"
+"end\n"
+"local left = redis.call('PTTL', lk)\n"
+"if left ~= -2 then\n"
+"  redis.call('HINCRBY', K_STATS, 'lock_refused', 1)\n"
+"  return {0, 'locked', left}\n"
+"end\n"
+"if redis.call('LLEN', K_WAIT) >= max_waiting then\n"
+"  return {0, 'full', 0}\n"
+"end\n"
+"local fence = redis.call('INCR', P .. 'lock-fence')\n"
+"redis.call('SET', lk, tok .. ':' .. fence .. ':' .. ARGV[15], 'PX', lock_ttl)\n"
+"redis.call('DEL', jk)\n"
+"redis.call('ZREM', P .. 'q:completed', id)\n"
+"redis.call('ZREM', P .. 'q:failed', id)\n"
+"redis.call('HSET', jk, 'id', id, 'user', user, 'data', data,\n"
+"  'state', 'waiting', 'attempts', 0, 'max_attempts', maxa,\n"
+"  'created', now, 'lock_token', tok, 'fence', fence, 'stalled', 0)\n"
+"redis.call('RPUSH', K_WAIT, id)\n"
+"wake()\n"
+"redis.call('HINCRBY', K_STATS, 'submitted', 1)\n"
+"redis.call('HINCRBY', K_STATS, 'lock_acquired', 1)\n"
+"local pos = redis.call('LLEN', K_WAIT)\n"
+"local alive = redis.call('ZCOUNT', K_WORKERS, now - alive_ms, '+inf')\n"
+"local spawn = 0\n"
+"if alive == 0 and guard_ms > 0 and\n"
+"   redis.call('SET', P .. 'q:spawn', '1', 'NX', 'PX', guard_ms) then\n"
+"  spawn = 1\n"
+"end\n"
+"return {1, fence, pos, alive, spawn, now}\n";
+
+/* ARGV[6] worker [7] lease ms [8] lease token [9] lock ttl ms
+ * -> {1, now, events, HGETALL job} | {0, now, events, next due or -1} */
+static const char take_lua[] = PS_LUA_PRELUDE
+"local worker, lease_ms = ARGV[6], tonumber(ARGV[7])\n"
+"local token, lock_ttl = ARGV[8], tonumber(ARGV[9])\n"
+"for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_DELAYED, '-inf', now,\n"
+"    'LIMIT', 0, 100)) do\n"
+"  if exists(id) then promote(id) end\n"
+"end\n"
+"for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_DEADLINE, '-inf', now,\n"
+"    'LIMIT', 0, 100)) do\n"
+"  if exists(id) then time_out(id) end\n"
+"end\n"
+"for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', now,\n"
+"    'LIMIT', 0, 100)) do\n"
+"  if exists(id) then recover_lease(id) end\n"
+"end\n"
+"redis.call('ZADD', K_WORKERS, now, worker)\n"
+"redis.call('ZREMRANGEBYSCORE', K_WORKERS, '-inf', now - 86400000)\n"
+"while true do\n"
+"  local id = redis.call('LPOP', K_WAIT)\n"
+"  if not id then break end\n"
+"  local jk = jkey(id)\n"
+"  if redis.call('HGET', jk, 'state') == 'waiting' then\n"
+"    redis.call('HINCRBY', jk, 'attempts', 1)\n"
+"    redis.call('HSET', jk, 'state', 'active', 'started', now,\n"
+"      'lease', token, 'worker', worker, 'lease_until', now + lease_ms,\n"
+"      'deadline', now + timeout_ms)\n"
+"    redis.call('ZADD', K_ACTIVE, now + lease_ms, id)\n"
+"    redis.call('ZADD', K_DEADLINE, now + timeout_ms, id)\n"
+"    local lk = owns_lock(jk)\n"
+"    if lk and redis.call('PTTL', lk) < lock_ttl then\n"
+"      redis.call('PEXPIRE', lk, lock_ttl)\n"
+"    end\n"
+"    return {1, now, events, redis.call('HGETALL', jk)}\n"
+"  end\n"
+"end\n"
+"local nd = redis.call('ZRANGE', K_DELAYED, 0, 0, 'WITHSCORES')\n"
+"local next_due = -1\n"
+"if nd[2] then next_due = tonumber(nd[2]) end\n"
+"return {0, now, events, next_due}\n";
+
+/* ARGV[6] id [7] lease token [8] lease ms [9] worker
+ * -> {1, now} | {0, now, events} */
+static const char renew_lua[] = PS_LUA_PRELUDE
+"local id, token, lease_ms = ARGV[6], ARGV[7], tonumber(ARGV[8])\n"
+"local jk = jkey(id)\n"
+"if redis.call('HGET', jk, 'state') ~= 'active' or\n"
+"   redis.call('HGET', jk, 'lease') ~= token then\n"
+"  return {0, now, events}\n"
+"end\n"
+"if tonumber(redis.call('HGET', jk, 'deadline') or '0') <= now then\n"
+"  time_out(id)\n"
+"  return {0, now, events}\n"
+"end\n"
+"redis.call('ZADD', K_ACTIVE, now + lease_ms, id)\n"
+"redis.call('HSET', jk, 'lease_until', now + lease_ms)\n"
+"redis.call('ZADD', K_WORKERS, now, ARGV[9])\n"
+"return {1, now, events}\n";
+
+/* ARGV[6] id [7] lease token [8] result [9] result ttl ms
+ * -> {1, now, lock released} | {0, now} */
+static const char complete_lua[] = PS_LUA_PRELUDE
+"local id, token = ARGV[6], ARGV[7]\n"
+"local jk = jkey(id)\n"
+"if redis.call('HGET', jk, 'state') ~= 'active' or\n"
+"   redis.call('HGET', jk, 'lease') ~= token then\n"
+"  return {0, now}\n"
+"end\n"
+"redis.call('HSET', jk, 'result', ARGV[8],\n"
+"  'result_expires', now + tonumber(ARGV[9]))\n"
+"return {1, now, finish(id, 'completed', 'error', '')}\n";
+
+/* ARGV[6] id [7] lease token [8] reason [9] retryable (1/0)
+ * -> {1, now, final, lock released} | {0, now} */
+static const char fail_lua[] = PS_LUA_PRELUDE
+"local id, token = ARGV[6], ARGV[7]\n"
+"local jk = jkey(id)\n"
+"if redis.call('HGET', jk, 'state') ~= 'active' or\n"
+"   redis.call('HGET', jk, 'lease') ~= token then\n"
+"  return {0, now}\n"
+"end\n"
+"local what, rel = retry_or_fail(id, ARGV[8], ARGV[9] == '1')\n"
+"if what == 'retry' then wake() end\n"
+"return {1, now, what == 'failed' and 1 or 0, rel}\n";
+
+/* ARGV[6] id [7] user whose lock to report, or ''
+ * -> {1, now, events, position, HGETALL job, lock ms left}
+ *  | {0, now, lock ms left}   (ms left: -2 free, -1 no expiry) */
+static const char get_lua[] = PS_LUA_PRELUDE
+"local id, user = ARGV[6], ARGV[7]\n"
+"local jk = jkey(id)\n"
+"local function lock_left()\n"
+"  if user == '' then return -2 end\n"
+"  return redis.call('PTTL', P .. 'lock:' .. user)\n"
+"end\n"
+"if redis.call('EXISTS', jk) == 0 then return {0, now, lock_left()} end\n"
+"local st = settle(id)\n"
+"local rex = tonumber(redis.call('HGET', jk, 'result_expires') or '0')\n"
+"if rex > 0 and rex <= now then redis.call('HDEL', jk, 'result') end\n"
+"local pos = 0\n"
+"if st == 'waiting' then\n"
+"  local p = redis.pcall('LPOS', K_WAIT, id)\n"
+"  if type(p) == 'number' then pos = p + 1 end\n"
+"end\n"
+"return {1, now, events, pos, redis.call('HGETALL', jk), lock_left()}\n";
+
+/* ARGV[6] alive window ms
+ * -> {now, waiting, delayed, active, completed, failed, HGETALL stats,
+ *     workers with scores} */
+static const char stats_lua[] = PS_LUA_PRELUDE
+"return {now, redis.call('LLEN', K_WAIT), redis.call('ZCARD', K_DELAYED),\n"
+"  redis.call('ZCARD', K_ACTIVE), redis.call('ZCARD', P .. 'q:completed'),\n"
+"  redis.call('ZCARD', P .. 'q:failed'), redis.call('HGETALL', K_STATS),\n"
+"  redis.call('ZREVRANGEBYSCORE', K_WORKERS, '+inf',\n"
+"    now - tonumber(ARGV[6]), 'WITHSCORES', 'LIMIT', 0, 32)}\n";
+
+/* ARGV[6] worker [7] 1 = here, 0 = gone */
+static const char heartbeat_lua[] = PS_LUA_PRELUDE
+"if ARGV[7] == '1' then\n"
+"  redis.call('ZADD', K_WORKERS, now, ARGV[6])\n"
+"else\n"
+"  redis.call('ZREM', K_WORKERS, ARGV[6])\n"
+"end\n"
+"return now\n";
+
+#endif /* PS_QUEUE_LUA_H */
