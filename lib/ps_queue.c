@@ -31,6 +31,7 @@ struct ps_queue {
 	int64_t lease_ms, timeout_ms, lock_ttl_ms, result_ttl_ms;
 	int attempts;
 	int64_t max_waiting;
+	int spawn_guard_ms;	/* 0: on-demand workers are off */
 	ps_queue_event_fn on_event;
 	void *event_arg;
 };
@@ -101,6 +102,8 @@ ps_queue_new(ps_queue **out, ps_redis *r, const ps_config *cfg, ps_err *err)
 	q->result_ttl_ms = ps_config_int(cfg, PS_CFG_PAIRING_CODE_TTL_S) * 1000;
 	q->attempts = (int)ps_config_int(cfg, PS_CFG_QUEUE_ATTEMPTS);
 	q->max_waiting = ps_config_int(cfg, PS_CFG_QUEUE_MAX_WAITING);
+	q->spawn_guard_ms = ps_config_bool(cfg, PS_CFG_WORKER_SPAWN) ?
+	    SPAWN_GUARD_MS : 0;
 	if (q->lease_ms >= q->timeout_ms) {
 		free(q);
 		return ps_err_set(err, PS_E_CONFIG,
@@ -311,7 +314,7 @@ ps_queue_submit(ps_queue *q, const char *id, const char *user,
 	snprintf(maxa, sizeof(maxa), "%d", q->attempts);
 	snprintf(maxw, sizeof(maxw), "%lld", (long long)q->max_waiting);
 	snprintf(alive, sizeof(alive), "%d", ALIVE_WINDOW_MS);
-	snprintf(guard, sizeof(guard), "%d", SPAWN_GUARD_MS);
+	snprintf(guard, sizeof(guard), "%d", q->spawn_guard_ms);
 	snprintf(owner, sizeof(owner), "job:%s", id);
 	extra[0] = id;
 	extra[1] = user;
@@ -624,6 +627,24 @@ ps_code
 ps_queue_heartbeat(ps_queue *q, const char *worker_id, ps_err *err)
 {
 	return heartbeat(q, worker_id, "1", err);
+}
+
+ps_code
+ps_queue_leave_if_idle(ps_queue *q, const char *worker_id, int *left,
+    ps_err *err)
+{
+	const char *extra[2];
+	redisReply *rep;
+	ps_code rc;
+
+	*left = 0;
+	extra[0] = worker_id;
+	extra[1] = "leave";
+	if ((rc = run(q, S_HEARTBEAT, 2, extra, &rep, err)) != PS_OK)
+		return rc;
+	*left = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+	freeReplyObject(rep);
+	return PS_OK;
 }
 
 ps_code

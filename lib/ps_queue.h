@@ -164,6 +164,10 @@ typedef struct ps_queue_stats {
 ps_code ps_queue_stats_get(ps_queue *q, ps_queue_stats *st, ps_err *err);
 /* Record a worker heartbeat outside take (idle workers). */
 ps_code ps_queue_heartbeat(ps_queue *q, const char *worker_id, ps_err *err);
+/* An idle on-demand worker leaves only when nothing is waiting, delayed
+ * or active, atomically with that check: *left = 1 when it did. */
+ps_code ps_queue_leave_if_idle(ps_queue *q, const char *worker_id,
+    int *left, ps_err *err);
 /* Remove a worker from the heartbeat set (clean exit). */
 ps_code ps_queue_worker_gone(ps_queue *q, const char *worker_id,
     ps_err *err);

@@ -294,12 +294,26 @@ static const char stats_lua[] = PS_LUA_PRELUDE
 "  redis.call('ZREVRANGEBYSCORE', K_WORKERS, '+inf',\n"
 "    now - tonumber(ARGV[6]), 'WITHSCORES', 'LIMIT', 0, 32)}\n";
 
-/* ARGV[6] worker [7] 1 = here, 0 = gone */
+/* ARGV[6] worker [7] '1' here, '0' gone, 'leave' gone only if the queue
+ * is idle (nothing waiting, delayed or active) -> 1 left, 0 stay.  A
+ * worker that leaves also clears the on-demand start guard, so the next
+ * submit may start one; the check and the leaving are one step, so a
+ * submit is either seen by this worker or sees it gone. */
 static const char heartbeat_lua[] = PS_LUA_PRELUDE
 "if ARGV[7] == '1' then\n"
 "  redis.call('ZADD', K_WORKERS, now, ARGV[6])\n"
+"elseif ARGV[7] == 'leave' then\n"
+"  if redis.call('LLEN', K_WAIT) > 0 or\n"
+"     redis.call('ZCARD', K_DELAYED) > 0 or\n"
+"     redis.call('ZCARD', K_ACTIVE) > 0 then\n"
+"    return 0\n"
+"  end\n"
+"  redis.call('ZREM', K_WORKERS, ARGV[6])\n"
+"  redis.call('DEL', P .. 'q:spawn')\n"
+"  return 1\n"
 "else\n"
 "  redis.call('ZREM', K_WORKERS, ARGV[6])\n"
+"  redis.call('DEL', P .. 'q:spawn')\n"
 "end\n"
 "return now\n";
 

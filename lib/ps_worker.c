@@ -66,7 +66,7 @@ ps_worker_run(const ps_config *cfg, const ps_worker_opts *opts,
 	char wid[PS_WORKER_ID_MAX + 1];
 	int64_t idle_since, lease_ms, backoff = 0;
 	long done = 0;
-	int status = 0;
+	int status = 0, left_idle = 0;
 	ps_err err = {0};
 
 	memset(totals, 0, sizeof(*totals));
@@ -130,8 +130,19 @@ ps_worker_run(const ps_config *cfg, const ps_worker_opts *opts,
 			break;
 		if (opts->idle_exit_ms > 0 &&
 		    ps_mono_ms() - idle_since >= opts->idle_exit_ms) {
+			int left = 0;
+
+			/* Leave only if the queue is idle, in one step with
+			 * the check: a submit before it is still ours, one
+			 * after it sees no worker and starts another. */
+			if (ps_queue_leave_if_idle(q, wid, &left, &err) !=
+			    PS_OK || !left) {
+				idle_since = ps_mono_ms();
+				continue;
+			}
 			ps_info("Worker", "worker %s idle for %lld s, exiting",
 			    wid, (long long)(opts->idle_exit_ms / 1000));
+			left_idle = 1;
 			break;
 		}
 		wait_ms = WAIT_SLICE_MS;
@@ -141,7 +152,7 @@ ps_worker_run(const ps_config *cfg, const ps_worker_opts *opts,
 		    !stop_requested)
 			ps_error("Worker", "%s", err.msg);
 	}
-	if (q != NULL)
+	if (q != NULL && !left_idle)
 		ps_queue_worker_gone(q, wid, NULL);
 	ps_info("Worker", "worker %s stopping: %ld completed, %ld retried, "
 	    "%ld failed", wid, totals->completed, totals->retried,

@@ -10,7 +10,7 @@
 PS_BUILD_PACKAGES="build-essential autoconf automake pkg-config \
 libfcgi-dev libhiredis-dev libcurl4-openssl-dev libjson-c-dev libssl-dev"
 PS_RUN_PACKAGES="redis-server curl"
-PS_TEST_PACKAGES="valgrind python3 lighttpd openssl"
+PS_TEST_PACKAGES="valgrind python3 lighttpd openssl libfcgi-bin"
 PS_BENCH_PACKAGES="wrk"
 
 ps_missing_packages() {

@@ -18,6 +18,10 @@
 #   --docroot DIR           static files (default: an empty directory)
 #   --max-request-size KB   server.max-request-size (default 1 GiB)
 #   --procs N               FastCGI "max-procs" (default 2)
+#   --basic-auth USERFILE   HTTP Basic authentication over the whole site
+#                           (mod_auth, plain "user:password" lines): the
+#                           programs see REMOTE_USER, as on a host where
+#                           the web server authenticates users
 #
 # The programs get PATH=/usr/bin:/bin and every variable of this
 # script's environment whose name starts with one of the prefixes in
@@ -59,6 +63,7 @@ usage() {
 
 maps=""		# lines "KIND URLPATH PROGRAM"
 docroot=""
+authfile=""
 max_kb=1048576
 procs=2
 
@@ -111,13 +116,14 @@ cgi $url "*)
 
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--fcgi | --cgi | --docroot | --max-request-size | --procs)
+	--fcgi | --cgi | --docroot | --max-request-size | --procs | --basic-auth)
 		[ $# -ge 2 ] || die "$1 needs a value"
 		opt=$1
 		val=$2
 		shift 2
 		;;
-	--fcgi=* | --cgi=* | --docroot=* | --max-request-size=* | --procs=*)
+	--fcgi=* | --cgi=* | --docroot=* | --max-request-size=* | --procs=* | \
+	--basic-auth=*)
 		opt=${1%%=*}
 		val=${1#*=}
 		shift
@@ -140,6 +146,7 @@ while [ $# -gt 0 ]; do
 	--docroot) docroot=$val ;;
 	--max-request-size) max_kb=$val ;;
 	--procs) procs=$val ;;
+	--basic-auth) authfile=$val ;;
 	esac
 done
 [ $# -gt 0 ] || die "no COMMAND given (usage: $me [OPTIONS] -- COMMAND)"
@@ -151,6 +158,10 @@ case "$procs" in
 [1-9] | [1-5][0-9] | 6[0-4]) ;;
 *) die "--procs wants 1 to 64, not '$procs'" ;;
 esac
+if [ -n "$authfile" ]; then
+	[ -r "$authfile" ] || die "--basic-auth $authfile: not readable"
+	authfile=$(cd "$(dirname "$authfile")" && pwd)/$(basename "$authfile")
+fi
 if [ -n "$docroot" ]; then
 	[ -d "$docroot" ] || die "--docroot $docroot: not a directory"
 	docroot=$(cd "$docroot" && pwd) || die "--docroot $docroot: no access"
@@ -356,7 +367,8 @@ env_pairs() {
 write_conf() {	# write_conf PORT
 	cat <<EOF
 # Written by tests/with-lighttpd.sh; removed when it exits.
-server.modules = ( "mod_alias", "mod_setenv", "mod_fastcgi", "mod_cgi" )
+server.modules = ( "mod_alias", "mod_setenv", "mod_auth", "mod_authn_file",
+	"mod_fastcgi", "mod_cgi" )
 server.document-root = "$docroot"
 server.bind = "127.0.0.1"
 server.port = $1
@@ -378,6 +390,14 @@ mimetype.assign = (
 	"" => "application/octet-stream"
 )
 EOF
+	if [ -n "$authfile" ]; then
+		cat <<EOF
+auth.backend = "plain"
+auth.backend.plain.userfile = "$authfile"
+auth.require = ( "/" => ( "method" => "basic", "realm" => "pairstore-test",
+	"require" => "valid-user" ) )
+EOF
+	fi
 	# The catch-all "/" first: lighttpd lets a later matching block
 	# override an earlier one, so the specific prefixes must follow it.
 	n=0

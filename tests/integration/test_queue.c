@@ -394,7 +394,32 @@ queue_asks_for_a_worker_only_when_none_alive(void)
 	ps_queue_submit(q, "pair:s3", "s3", "{}", &res, &err);
 	ok(res.workers_alive == 1 && res.spawn_worker == 0,
 	    "with a live worker nobody is asked");
-	ps_queue_worker_gone(q, "w9", &err);
+}
+
+static void
+queue_idle_worker_leaves_only_when_idle(void)
+{
+	ps_submit_result res;
+	ps_job job;
+	ps_err err = {0};
+	int left, got, released;
+	int64_t due;
+
+	setup(NULL);
+	ps_queue_heartbeat(q, "w1", &err);
+	ps_queue_submit(q, "pair:t1", "t1", "{}", &res, &err);
+	is_int(ps_queue_leave_if_idle(q, "w1", &left, &err), PS_OK,
+	    "leave_if_idle runs");
+	ok(!left, "a worker does not leave while a job waits");
+	ps_queue_take(q, "w1", &job, &got, &due, &err);
+	ps_queue_leave_if_idle(q, "w1", &left, &err);
+	ok(!left, "nor while one is active");
+	ps_queue_complete(q, &job, "X", &released, &err);
+	ps_queue_leave_if_idle(q, "w1", &left, &err);
+	ok(left, "it leaves when the queue is idle");
+	ps_queue_submit(q, "pair:t2", "t2", "{}", &res, &err);
+	ok(res.workers_alive == 0 && res.spawn_worker == 1,
+	    "and the next submit is asked to start a worker at once");
 }
 
 static void
@@ -479,6 +504,7 @@ main(void)
 	queue_full_refuses_and_changes_nothing();
 	queue_wait_blocks_until_submit();
 	queue_asks_for_a_worker_only_when_none_alive();
+	queue_idle_worker_leaves_only_when_idle();
 	queue_stats_count_states();
 	queue_survives_redis_crash_with_aof();
 	ps_queue_free(q);
