@@ -131,6 +131,8 @@ run_scenario() {	# run_scenario NAME URL [WRK ARGS...]
 	for k in connect_errors read_errors write_errors timeouts non2xx; do
 		errors=$((errors + $(bench_field "$line" $k)))
 	done
+	# Answers the scenario expects (BENCH_EXPECT_STATUS) are no errors.
+	errors=$((errors - $(bench_field "$line" expected)))
 	printf '%-24s %6s %5s %11s %9s %9s %8s\n' "$name" \
 	    "$BENCH_CONNECTIONS" "$BENCH_SECONDS" \
 	    "$(bench_field "$line" rps)" \

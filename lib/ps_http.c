@@ -39,6 +39,7 @@
 #include <json.h>
 
 #include "ps_error.h"
+#include "ps_util.h"
 #include "ps_http.h"
 #include "ps_log.h"
 
@@ -150,17 +151,6 @@ fields_add(struct fields *fs, const char *name, size_t nlen,
 
 enum dec_result { DEC_OK, DEC_ESCAPE, DEC_NUL, DEC_LONG };
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * Decode src[0..len) into dst (dstsz bytes with the NUL); RFC 3986,
@@ -179,8 +169,8 @@ decode(const char *src, size_t len, char *dst, size_t dstsz,
 		if (c == '%') {
 			if (len - i < 3)
 				return DEC_ESCAPE;
-			hi = hexval((unsigned char)src[i + 1]);
-			lo = hexval((unsigned char)src[i + 2]);
+			hi = ps_hexval((unsigned char)src[i + 1]);
+			lo = ps_hexval((unsigned char)src[i + 2]);
 			if (hi < 0 || lo < 0)
 				return DEC_ESCAPE;
 			c = (char)(hi * 16 + lo);

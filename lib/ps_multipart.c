@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "ps_error.h"
+#include "ps_util.h"
 #include "ps_multipart.h"
 
 /* Transport padding accepted after a boundary (RFC 2046 5.1.1). */
@@ -157,17 +158,6 @@ is_bchar(unsigned char c)
 	    (c != '\0' && strchr("'()+_,-./:=? ", c) != NULL);
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Does s[0..n) equal the lower-case literal lit, ignoring ASCII case? */
 static int
@@ -624,8 +614,8 @@ html_unescape(char *s, size_t n)
 
 	for (i = o = 0; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n) {
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = ps_hexval((unsigned char)s[i + 1]);
+			lo = ps_hexval((unsigned char)s[i + 2]);
 			v = hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
 			if (v == '"' || v == '\r' || v == '\n') {
 				s[o++] = (char)v;
@@ -671,8 +661,8 @@ ext_value(ps_multipart *mp, char *s, size_t n, size_t *outn)
 	o = 0;
 	for (i = (size_t)(q2 - s) + 1; i < n; i++) {
 		if (s[i] == '%') {
-			hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
-			lo = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+			hi = i + 2 < n ? ps_hexval((unsigned char)s[i + 1]) : -1;
+			lo = i + 2 < n ? ps_hexval((unsigned char)s[i + 2]) : -1;
 			if (hi < 0 || lo < 0)
 				return fail(mp, PS_E_INVALID, "part %zu: bad "
 				    "percent-encoding in filename* (RFC 5987 "

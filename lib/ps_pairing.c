@@ -126,7 +126,7 @@ job_phone(const ps_job *job, char *phone, size_t sz)
 ps_code
 ps_pairing_process(ps_queue *q, ps_provider *p, const ps_job *job,
     const char *worker_id, int64_t lease_ms, ps_pairing_outcome *outcome,
-    ps_err *err)
+    ps_next *next, ps_err *err)
 {
 	struct tick_ctx t;
 	char code[PS_CODE_MAX + 1], phone[32];
@@ -135,6 +135,8 @@ ps_pairing_process(ps_queue *q, ps_provider *p, const ps_job *job,
 	ps_code rc, prc;
 
 	*outcome = PS_PAIR_LOST;
+	if (next != NULL)
+		next->got = 0;
 	ps_info("PairingQueue", "Job %s started for user %s", job->id,
 	    job->user);
 	memset(&t, 0, sizeof(t));
@@ -156,7 +158,7 @@ ps_pairing_process(ps_queue *q, ps_provider *p, const ps_job *job,
 		return PS_OK;
 	}
 	if (prc == PS_OK) {
-		rc = ps_queue_complete(q, job, code, &released, err);
+		rc = ps_queue_complete(q, job, code, &released, next, err);
 		if (rc == PS_E_NOT_FOUND) {
 			ps_warn("PairingQueue", "Job %s for user %s finished "
 			    "after it was taken away; result dropped",
@@ -171,7 +173,7 @@ ps_pairing_process(ps_queue *q, ps_provider *p, const ps_job *job,
 	} else {
 		/* Bad job data will not get better; provider trouble may. */
 		rc = ps_queue_fail(q, job, perr.msg, prc != PS_E_INVALID,
-		    &final, &released, err);
+		    &final, &released, next, err);
 		if (rc == PS_E_NOT_FOUND)
 			return PS_OK;
 		if (rc != PS_OK)

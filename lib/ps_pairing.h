@@ -39,12 +39,11 @@ typedef enum ps_pairing_outcome {
  * Run job (taken by worker_id) to its end: provider call with lease
  * renewal, then complete or fail.  Logs the documented lines.  Returns
  * PS_OK with *outcome set, or a Redis error (the job then recovers by
- * its lease).  stop, when not NULL, is polled: a set flag does not cut the
- * provider call short (a graceful stop finishes the job), it is for the
- * caller's loop.
+ * its lease).  next, when not NULL, takes the worker's next job in the
+ * same round trip that ends this one (see ps_queue_complete).
  */
 ps_code ps_pairing_process(ps_queue *q, ps_provider *p, const ps_job *job,
     const char *worker_id, int64_t lease_ms, ps_pairing_outcome *outcome,
-    ps_err *err);
+    ps_next *next, ps_err *err);
 
 #endif /* PS_PAIRING_H */

@@ -28,6 +28,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "ps_curl.h"
 #include "ps_provider.h"
 #include "ps_util.h"
 
@@ -302,40 +303,15 @@ http_init(ps_provider *p, const char *url, const char *token, ps_err *err)
 	    CONNECT_MAX_MS;
 	e = p->easy;
 
+	/* No proxy ever (httpoxy), http(s) only, no redirects: ps_curl. */
+	bad = ps_curl_safe(e, url, p->timeout_ms, connect_ms,
+	    (curl_off_t)PS_PROVIDER_HTTP_MAX_BODY) != 0;
 #define SET(opt, val) bad |= curl_easy_setopt(e, (opt), (val)) != CURLE_OK
-	SET(CURLOPT_URL, url);
-	/*
-	 * Never a proxy.  libcurl would otherwise read http_proxy,
-	 * HTTPS_PROXY, ALL_PROXY from the environment, and in a CGI
-	 * process HTTP_PROXY comes from the client's "Proxy:" header
-	 * (RFC 3875, 4.1.18: "httpoxy").  An empty CURLOPT_PROXY turns
-	 * all of that off.
-	 */
-	SET(CURLOPT_PROXY, "");
-	SET(CURLOPT_NOPROXY, "*");
-#if LIBCURL_VERSION_NUM >= 0x075500
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-	SET(CURLOPT_REDIR_PROTOCOLS,
-	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	/* A redirect is an answer like any other non-2xx one. */
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_TIMEOUT_MS, p->timeout_ms);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-	/* Refuse a declared oversized body before reading it. */
-	SET(CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)PS_PROVIDER_HTTP_MAX_BODY);
 	SET(CURLOPT_WRITEFUNCTION, http_write);
 	SET(CURLOPT_WRITEDATA, p);
 	SET(CURLOPT_HTTPHEADER, p->headers);
 	SET(CURLOPT_ERRORBUFFER, p->curl_err);
-	SET(CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
 	SET(CURLOPT_POST, 1L);
-	SET(CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 #undef SET
 	if (bad)

@@ -353,41 +353,90 @@ ps_queue_submit(ps_queue *q, const char *id, const char *user,
 	return ps_err_set(err, PS_E_CONFLICT, "Lock already exists");
 }
 
+/* A take reply {1, now, events, job} | {0, now, events, next due}. */
+static ps_code
+parse_take(ps_queue *q, const redisReply *rep, ps_job *job, int *got,
+    int64_t *next_due_ms, ps_err *err)
+{
+	*got = 0;
+	*next_due_ms = -1;
+	memset(job, 0, sizeof(*job));
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4)
+		return ps_err_set(err, PS_E_INTERNAL,
+		    "unexpected reply to take");
+	events(q, rep->element[2]);
+	job->now_ms = rint64(rep->element[1]);
+	if (rint64(rep->element[0]) == 1) {
+		job_from_hash(job, rep->element[3]);
+		job->now_ms = rint64(rep->element[1]);
+		*got = 1;
+	} else
+		*next_due_ms = rint64(rep->element[3]);
+	return PS_OK;
+}
+
+/* The four arguments that ask an ending script to take the next job. */
+struct next_args {
+	char lease[24], token[33], ttl[24];
+	const char *v[4];
+};
+
+static ps_code
+next_args(ps_queue *q, const ps_next *next, struct next_args *a,
+    ps_err *err)
+{
+	ps_code rc;
+
+	a->v[0] = "";
+	a->v[1] = a->v[2] = a->v[3] = "0";
+	if (next == NULL || next->worker_id == NULL)
+		return PS_OK;
+	if ((rc = ps_random_hex(a->token, 16, err)) != PS_OK)
+		return rc;
+	snprintf(a->lease, sizeof(a->lease), "%lld", (long long)q->lease_ms);
+	snprintf(a->ttl, sizeof(a->ttl), "%lld", (long long)q->lock_ttl_ms);
+	a->v[0] = next->worker_id;
+	a->v[1] = a->lease;
+	a->v[2] = a->token;
+	a->v[3] = a->ttl;
+	return PS_OK;
+}
+
 ps_code
 ps_queue_take(ps_queue *q, const char *worker_id, ps_job *job, int *got,
     int64_t *next_due_ms, ps_err *err)
 {
-	char lease[24], token[33], ttl[24];
-	const char *extra[4];
+	struct next_args a;
+	ps_next n = {.worker_id = worker_id};
 	redisReply *rep;
 	ps_code rc;
 
 	*got = 0;
 	*next_due_ms = -1;
 	memset(job, 0, sizeof(*job));
-	if ((rc = ps_random_hex(token, 16, err)) != PS_OK)
+	if ((rc = next_args(q, &n, &a, err)) != PS_OK)
 		return rc;
-	snprintf(lease, sizeof(lease), "%lld", (long long)q->lease_ms);
-	snprintf(ttl, sizeof(ttl), "%lld", (long long)q->lock_ttl_ms);
-	extra[0] = worker_id;
-	extra[1] = lease;
-	extra[2] = token;
-	extra[3] = ttl;
-	if ((rc = run(q, S_TAKE, 4, extra, &rep, err)) != PS_OK)
+	if ((rc = run(q, S_TAKE, 4, a.v, &rep, err)) != PS_OK)
 		return rc;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4)
-		return bad_reply(rep, err, "take");
-	events(q, rep->element[2]);
-	if (rint64(rep->element[0]) == 1) {
-		job_from_hash(job, rep->element[3]);
-		job->now_ms = rint64(rep->element[1]);
-		*got = 1;
-	} else {
-		*next_due_ms = rint64(rep->element[3]);
-		job->now_ms = rint64(rep->element[1]);
-	}
+	rc = parse_take(q, rep, job, got, next_due_ms, err);
 	freeReplyObject(rep);
-	return PS_OK;
+	return rc;
+}
+
+/* The take part of an ending script's reply (element i), if asked. */
+static ps_code
+end_next(ps_queue *q, const redisReply *rep, size_t i, ps_next *next,
+    ps_err *err)
+{
+	if (next == NULL)
+		return PS_OK;
+	next->got = 0;
+	next->next_due_ms = -1;
+	if (next->worker_id == NULL || rep->elements <= i ||
+	    rep->element[i]->type != REDIS_REPLY_ARRAY)
+		return PS_OK;
+	return parse_take(q, rep->element[i], next->job, &next->got,
+	    &next->next_due_ms, err);
 }
 
 ps_code
@@ -445,22 +494,28 @@ ps_queue_renew(ps_queue *q, const ps_job *job, const char *worker_id,
 
 ps_code
 ps_queue_complete(ps_queue *q, const ps_job *job, const char *result,
-    int *lock_released, ps_err *err)
+    int *lock_released, ps_next *next, ps_err *err)
 {
+	struct next_args a;
 	char ttl[24];
-	const char *extra[4];
+	const char *extra[8];
 	redisReply *rep;
 	ps_code rc;
 
 	*lock_released = 0;
+	if (next != NULL)
+		next->got = 0;
 	if (strlen(result) > PS_JOB_RESULT_MAX)
 		return ps_err_set(err, PS_E_INVALID, "job result too long");
+	if ((rc = next_args(q, next, &a, err)) != PS_OK)
+		return rc;
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)q->result_ttl_ms);
 	extra[0] = job->id;
 	extra[1] = job->lease;
 	extra[2] = result;
 	extra[3] = ttl;
-	if ((rc = run(q, S_COMPLETE, 4, extra, &rep, err)) != PS_OK)
+	memcpy(extra + 4, a.v, sizeof(a.v));
+	if ((rc = run(q, S_COMPLETE, 8, extra, &rep, err)) != PS_OK)
 		return rc;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2)
 		return bad_reply(rep, err, "complete");
@@ -470,27 +525,35 @@ ps_queue_complete(ps_queue *q, const ps_job *job, const char *result,
 		    "job %s is no longer held by this worker", job->id);
 	}
 	*lock_released = rep->elements > 2 && rint64(rep->element[2]) == 1;
+	rc = end_next(q, rep, 3, next, err);
 	freeReplyObject(rep);
-	return PS_OK;
+	return rc;
 }
 
 ps_code
 ps_queue_fail(ps_queue *q, const ps_job *job, const char *reason,
-    int retryable, int *final, int *lock_released, ps_err *err)
+    int retryable, int *final, int *lock_released, ps_next *next,
+    ps_err *err)
 {
+	struct next_args a;
 	char why[PS_JOB_ERROR_MAX + 1];
-	const char *extra[4];
+	const char *extra[8];
 	redisReply *rep;
 	ps_code rc;
 
 	*final = 0;
 	*lock_released = 0;
+	if (next != NULL)
+		next->got = 0;
+	if ((rc = next_args(q, next, &a, err)) != PS_OK)
+		return rc;
 	snprintf(why, sizeof(why), "%s", reason);
 	extra[0] = job->id;
 	extra[1] = job->lease;
 	extra[2] = why;
 	extra[3] = retryable ? "1" : "0";
-	if ((rc = run(q, S_FAIL, 4, extra, &rep, err)) != PS_OK)
+	memcpy(extra + 4, a.v, sizeof(a.v));
+	if ((rc = run(q, S_FAIL, 8, extra, &rep, err)) != PS_OK)
 		return rc;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2)
 		return bad_reply(rep, err, "fail");
@@ -501,8 +564,9 @@ ps_queue_fail(ps_queue *q, const ps_job *job, const char *reason,
 	}
 	*final = rep->elements > 2 && rint64(rep->element[2]) == 1;
 	*lock_released = rep->elements > 3 && rint64(rep->element[3]) == 1;
+	rc = end_next(q, rep, 4, next, err);
 	freeReplyObject(rep);
-	return PS_OK;
+	return rc;
 }
 
 ps_code
@@ -595,7 +659,8 @@ ps_queue_stats_get(ps_queue *q, ps_queue_stats *st, ps_err *err)
 	st->retried_total = stat_field(h, "retried");
 	st->stalled_total = stat_field(h, "stalled");
 	st->timed_out_total = stat_field(h, "timed_out");
-	st->lock_acquired_total = stat_field(h, "lock_acquired");
+	/* Every accepted submit took its user's lock. */
+	st->lock_acquired_total = st->submitted_total;
 	st->lock_refused_total = stat_field(h, "lock_refused");
 	w = rep->element[7];
 	for (i = 0; i + 1 < w->elements && st->nworkers < 32; i += 2) {

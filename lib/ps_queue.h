@@ -127,15 +127,29 @@ ps_code ps_queue_wait(ps_queue *q, int64_t max_ms, ps_err *err);
  * longer ours (lease lost, timed out, finished): stop working on it. */
 ps_code ps_queue_renew(ps_queue *q, const ps_job *job, const char *worker_id,
     ps_err *err);
+/*
+ * Ending a job can take the worker's next one in the same round trip:
+ * pass a ps_next with worker_id set (NULL next, or a NULL worker_id:
+ * don't).  On return got says whether next->job was filled, as with
+ * ps_queue_take.
+ */
+typedef struct ps_next {
+	const char *worker_id;
+	ps_job *job;
+	int got;
+	int64_t next_due_ms;
+} ps_next;
+
 /* Complete with a result; releases the handed-over lock.  PS_E_NOT_FOUND
- * when the job is no longer ours (nothing changed). */
+ * when the job is no longer ours (nothing changed, nothing taken). */
 ps_code ps_queue_complete(ps_queue *q, const ps_job *job, const char *result,
-    int *lock_released, ps_err *err);
+    int *lock_released, ps_next *next, ps_err *err);
 /* Fail this attempt: retried with backoff while attempts are left (and
  * retryable), else failed for good and the lock released.  *final says
  * which.  PS_E_NOT_FOUND when the job is no longer ours. */
 ps_code ps_queue_fail(ps_queue *q, const ps_job *job, const char *reason,
-    int retryable, int *final, int *lock_released, ps_err *err);
+    int retryable, int *final, int *lock_released, ps_next *next,
+    ps_err *err);
 
 /* Read a job (with its position when waiting); *found = 0 when unknown.
  * Applies a due lease/deadline recovery to that job first. */

@@ -29,8 +29,9 @@
 "local events = {}\n" \
 "local function jkey(id) return P .. 'job:' .. id end\n" \
 "local function wake()\n" \
-"  redis.call('LPUSH', K_WAKE, '1')\n" \
-"  redis.call('LTRIM', K_WAKE, 0, 63)\n" \
+"  if redis.call('LPUSH', K_WAKE, '1') > 64 then\n" \
+"    redis.call('LTRIM', K_WAKE, 0, 63)\n" \
+"  end\n" \
 "end\n" \
 "local function owns_lock(jk)\n" \
 "  local user = redis.call('HGET', jk, 'user')\n" \
@@ -51,9 +52,7 @@
 "  unindex(id)\n" \
 "  redis.call('HSET', jk, 'state', state, 'finished', now, field, value)\n" \
 "  redis.call('HDEL', jk, 'lease', 'lease_until', 'deadline')\n" \
-"  local zk = P .. 'q:' .. state\n" \
-"  redis.call('ZADD', zk, now, id)\n" \
-"  redis.call('ZREMRANGEBYSCORE', zk, '-inf', now - retention)\n" \
+"  redis.call('ZADD', P .. 'q:' .. state, now, id)\n" \
 "  redis.call('HINCRBY', K_STATS, state, 1)\n" \
 "  redis.call('PEXPIRE', jk, retention)\n" \
 "  local lk = owns_lock(jk)\n" \
@@ -130,6 +129,58 @@
 "    if nr <= now then promote(id) wake() end\n" \
 "  end\n" \
 "  return redis.call('HGET', jk, 'state')\n" \
+"end\n" \
+"local function housekeeping()\n" \
+"  for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_DELAYED, '-inf', now,\n" \
+"      'LIMIT', 0, 100)) do\n" \
+"    if exists(id) then promote(id) end\n" \
+"  end\n" \
+"  for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_DEADLINE, '-inf',\n" \
+"      now, 'LIMIT', 0, 100)) do\n" \
+"    if exists(id) then time_out(id) end\n" \
+"  end\n" \
+"  for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', now,\n" \
+"      'LIMIT', 0, 100)) do\n" \
+"    if exists(id) then recover_lease(id) end\n" \
+"  end\n" \
+"  redis.call('ZREMRANGEBYSCORE', K_WORKERS, '-inf', now - 86400000)\n" \
+"  redis.call('ZREMRANGEBYSCORE', P .. 'q:completed', '-inf',\n" \
+"    now - retention)\n" \
+"  redis.call('ZREMRANGEBYSCORE', P .. 'q:failed', '-inf', now - retention)\n" \
+"end\n" \
+"local function take_next(worker, lease_ms, token, lock_ttl)\n" \
+"  -- Recovery runs at most every 100 ms whoever takes: under load it\n" \
+"  -- is not repeated for every job, when idle it runs on every take.\n" \
+"  if redis.call('SET', P .. 'q:hk', '1', 'PX', 100, 'NX') then\n" \
+"    housekeeping()\n" \
+"  end\n" \
+"  redis.call('ZADD', K_WORKERS, now, worker)\n" \
+"  while true do\n" \
+"    local id = redis.call('LPOP', K_WAIT)\n" \
+"    if not id then break end\n" \
+"    local jk = jkey(id)\n" \
+"    if redis.call('HGET', jk, 'state') == 'waiting' then\n" \
+"      redis.call('HINCRBY', jk, 'attempts', 1)\n" \
+"      redis.call('HSET', jk, 'state', 'active', 'started', now,\n" \
+"        'lease', token, 'worker', worker, 'lease_until', now + lease_ms,\n" \
+"        'deadline', now + timeout_ms)\n" \
+"      redis.call('ZADD', K_ACTIVE, now + lease_ms, id)\n" \
+"      redis.call('ZADD', K_DEADLINE, now + timeout_ms, id)\n" \
+"      local lk = owns_lock(jk)\n" \
+"      if lk and redis.call('PTTL', lk) < lock_ttl then\n" \
+"        redis.call('PEXPIRE', lk, lock_ttl)\n" \
+"      end\n" \
+"      -- One wake-up per job still waiting: a job taken without a\n" \
+"      -- wake-up must not leave one behind to wake a worker for\n" \
+"      -- nothing.\n" \
+"      redis.call('LTRIM', K_WAKE, 0, redis.call('LLEN', K_WAIT) - 1)\n" \
+"      return {1, now, events, redis.call('HGETALL', jk)}\n" \
+"    end\n" \
+"  end\n" \
+"  local nd = redis.call('ZRANGE', K_DELAYED, 0, 0, 'WITHSCORES')\n" \
+"  local next_due = -1\n" \
+"  if nd[2] then next_due = tonumber(nd[2]) end\n" \
+"  return {0, now, events, next_due}\n" \
 "end\n"
 
 /* ARGV[6] id [7] user [8] data [9] lock token [10] lock ttl ms
@@ -153,22 +204,26 @@ static const char submit_lua[] = PS_LUA_PRELUDE
 "  redis.call('HINCRBY', K_STATS, 'lock_refused', 1)\n"
 "  return {0, 'locked', left}\n"
 "end\n"
-"if redis.call('LLEN', K_WAIT) >= max_waiting then\n"
+"local waiting = redis.call('LLEN', K_WAIT)\n"
+"if waiting >= max_waiting then\n"
 "  return {0, 'full', 0}\n"
 "end\n"
 "local fence = redis.call('INCR', P .. 'lock-fence')\n"
 "redis.call('SET', lk, tok .. ':' .. fence .. ':' .. ARGV[15], 'PX', lock_ttl)\n"
-"redis.call('DEL', jk)\n"
-"redis.call('ZREM', P .. 'q:completed', id)\n"
-"redis.call('ZREM', P .. 'q:failed', id)\n"
+"if st then\n"
+"  -- A finished job with this id is replaced.\n"
+"  redis.call('DEL', jk)\n"
+"  redis.call('ZREM', P .. 'q:completed', id)\n"
+"  redis.call('ZREM', P .. 'q:failed', id)\n"
+"end\n"
 "redis.call('HSET', jk, 'id', id, 'user', user, 'data', data,\n"
 "  'state', 'waiting', 'attempts', 0, 'max_attempts', maxa,\n"
 "  'created', now, 'lock_token', tok, 'fence', fence, 'stalled', 0)\n"
 "redis.call('RPUSH', K_WAIT, id)\n"
 "wake()\n"
+"-- Every accepted submit took a lock: lock_acquired = submitted.\n"
 "redis.call('HINCRBY', K_STATS, 'submitted', 1)\n"
-"redis.call('HINCRBY', K_STATS, 'lock_acquired', 1)\n"
-"local pos = redis.call('LLEN', K_WAIT)\n"
+"local pos = waiting + 1\n"
 "local alive = redis.call('ZCOUNT', K_WORKERS, now - alive_ms, '+inf')\n"
 "local spawn = 0\n"
 "if alive == 0 and guard_ms > 0 and\n"
@@ -180,44 +235,7 @@ static const char submit_lua[] = PS_LUA_PRELUDE
 /* ARGV[6] worker [7] lease ms [8] lease token [9] lock ttl ms
  * -> {1, now, events, HGETALL job} | {0, now, events, next due or -1} */
 static const char take_lua[] = PS_LUA_PRELUDE
-"local worker, lease_ms = ARGV[6], tonumber(ARGV[7])\n"
-"local token, lock_ttl = ARGV[8], tonumber(ARGV[9])\n"
-"for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_DELAYED, '-inf', now,\n"
-"    'LIMIT', 0, 100)) do\n"
-"  if exists(id) then promote(id) end\n"
-"end\n"
-"for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_DEADLINE, '-inf', now,\n"
-"    'LIMIT', 0, 100)) do\n"
-"  if exists(id) then time_out(id) end\n"
-"end\n"
-"for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', now,\n"
-"    'LIMIT', 0, 100)) do\n"
-"  if exists(id) then recover_lease(id) end\n"
-"end\n"
-"redis.call('ZADD', K_WORKERS, now, worker)\n"
-"redis.call('ZREMRANGEBYSCORE', K_WORKERS, '-inf', now - 86400000)\n"
-"while true do\n"
-"  local id = redis.call('LPOP', K_WAIT)\n"
-"  if not id then break end\n"
-"  local jk = jkey(id)\n"
-"  if redis.call('HGET', jk, 'state') == 'waiting' then\n"
-"    redis.call('HINCRBY', jk, 'attempts', 1)\n"
-"    redis.call('HSET', jk, 'state', 'active', 'started', now,\n"
-"      'lease', token, 'worker', worker, 'lease_until', now + lease_ms,\n"
-"      'deadline', now + timeout_ms)\n"
-"    redis.call('ZADD', K_ACTIVE, now + lease_ms, id)\n"
-"    redis.call('ZADD', K_DEADLINE, now + timeout_ms, id)\n"
-"    local lk = owns_lock(jk)\n"
-"    if lk and redis.call('PTTL', lk) < lock_ttl then\n"
-"      redis.call('PEXPIRE', lk, lock_ttl)\n"
-"    end\n"
-"    return {1, now, events, redis.call('HGETALL', jk)}\n"
-"  end\n"
-"end\n"
-"local nd = redis.call('ZRANGE', K_DELAYED, 0, 0, 'WITHSCORES')\n"
-"local next_due = -1\n"
-"if nd[2] then next_due = tonumber(nd[2]) end\n"
-"return {0, now, events, next_due}\n";
+"return take_next(ARGV[6], tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[9]))\n";
 
 /* ARGV[6] id [7] lease token [8] lease ms [9] worker
  * -> {1, now} | {0, now, events} */
@@ -237,9 +255,19 @@ static const char renew_lua[] = PS_LUA_PRELUDE
 "redis.call('ZADD', K_WORKERS, now, ARGV[9])\n"
 "return {1, now, events}\n";
 
-/* ARGV[6] id [7] lease token [8] result [9] result ttl ms
- * -> {1, now, lock released} | {0, now} */
-static const char complete_lua[] = PS_LUA_PRELUDE
+/* Ending a job can take the worker's next one in the same round trip
+ * (BullMQ's moveToFinished does the same): ARGV[10] worker ('' = no),
+ * [11] lease ms, [12] the next lease token, [13] lock ttl ms. */
+#define PS_LUA_NEXT \
+"local function maybe_next()\n" \
+"  if ARGV[10] == '' then return false end\n" \
+"  return take_next(ARGV[10], tonumber(ARGV[11]), ARGV[12],\n" \
+"    tonumber(ARGV[13]))\n" \
+"end\n"
+
+/* ARGV[6] id [7] lease token [8] result [9] result ttl ms [10..13] next
+ * -> {1, now, lock released, take reply or false} | {0, now} */
+static const char complete_lua[] = PS_LUA_PRELUDE PS_LUA_NEXT
 "local id, token = ARGV[6], ARGV[7]\n"
 "local jk = jkey(id)\n"
 "if redis.call('HGET', jk, 'state') ~= 'active' or\n"
@@ -248,11 +276,12 @@ static const char complete_lua[] = PS_LUA_PRELUDE
 "end\n"
 "redis.call('HSET', jk, 'result', ARGV[8],\n"
 "  'result_expires', now + tonumber(ARGV[9]))\n"
-"return {1, now, finish(id, 'completed', 'error', '')}\n";
+"local rel = finish(id, 'completed', 'error', '')\n"
+"return {1, now, rel, maybe_next()}\n";
 
-/* ARGV[6] id [7] lease token [8] reason [9] retryable (1/0)
- * -> {1, now, final, lock released} | {0, now} */
-static const char fail_lua[] = PS_LUA_PRELUDE
+/* ARGV[6] id [7] lease token [8] reason [9] retryable (1/0) [10..13] next
+ * -> {1, now, final, lock released, take reply or false} | {0, now} */
+static const char fail_lua[] = PS_LUA_PRELUDE PS_LUA_NEXT
 "local id, token = ARGV[6], ARGV[7]\n"
 "local jk = jkey(id)\n"
 "if redis.call('HGET', jk, 'state') ~= 'active' or\n"
@@ -261,7 +290,7 @@ static const char fail_lua[] = PS_LUA_PRELUDE
 "end\n"
 "local what, rel = retry_or_fail(id, ARGV[8], ARGV[9] == '1')\n"
 "if what == 'retry' then wake() end\n"
-"return {1, now, what == 'failed' and 1 or 0, rel}\n";
+"return {1, now, what == 'failed' and 1 or 0, rel, maybe_next()}\n";
 
 /* ARGV[6] id [7] user whose lock to report, or ''
  * -> {1, now, events, position, HGETALL job, lock ms left}

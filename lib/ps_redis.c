@@ -16,6 +16,7 @@
 
 #include "ps_log.h"
 #include "ps_redis.h"
+#include "ps_util.h"
 
 struct ps_redis {
 	ps_redis_target target;
@@ -29,45 +30,6 @@ struct ps_redis {
 };
 
 /* ------------------------------------------------------------ URLs */
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode [s, s+n) into out (size sz). */
-static int
-pct_decode(const char *s, size_t n, char *out, size_t sz)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		int c = (unsigned char)s[i];
-		if (c == '%') {
-			int h, l;
-			if (i + 2 >= n)
-				return -1;
-			h = hexval(s[i + 1]);
-			l = hexval(s[i + 2]);
-			if (h < 0 || l < 0 || (h == 0 && l == 0))
-				return -1;
-			c = h * 16 + l;
-			i += 2;
-		}
-		if (o + 1 >= sz)
-			return -1;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return 0;
-}
 
 static int
 parse_uint(const char *s, size_t n, long max, long *out)
@@ -104,11 +66,11 @@ parse_query(const char *q, ps_redis_target *t, ps_err *err)
 				goto bad;
 			t->db = (int)v;
 		} else if (eq - q == 8 && strncmp(q, "password", 8) == 0) {
-			if (pct_decode(eq + 1, n - 9, t->password,
+			if (ps_pct_decode(eq + 1, n - 9, t->password,
 			    sizeof(t->password)) < 0)
 				goto bad;
 		} else if (eq - q == 8 && strncmp(q, "username", 8) == 0) {
-			if (pct_decode(eq + 1, n - 9, t->username,
+			if (ps_pct_decode(eq + 1, n - 9, t->username,
 			    sizeof(t->username)) < 0)
 				goto bad;
 		} else
@@ -148,13 +110,13 @@ ps_redis_parse_url(const char *url, ps_redis_target *t, ps_err *err)
 		if (at != NULL && at < p + strcspn(p, "/")) {
 			colon = memchr(p, ':', (size_t)(at - p));
 			if (colon != NULL) {
-				if (pct_decode(p, (size_t)(colon - p),
+				if (ps_pct_decode(p, (size_t)(colon - p),
 				    t->username, sizeof(t->username)) < 0 ||
-				    pct_decode(colon + 1,
+				    ps_pct_decode(colon + 1,
 				    (size_t)(at - colon - 1), t->password,
 				    sizeof(t->password)) < 0)
 					goto bad;
-			} else if (pct_decode(p, (size_t)(at - p),
+			} else if (ps_pct_decode(p, (size_t)(at - p),
 			    t->password, sizeof(t->password)) < 0)
 				goto bad;
 			p = at + 1;
@@ -189,12 +151,12 @@ ps_redis_parse_url(const char *url, ps_redis_target *t, ps_err *err)
 	if (at != NULL) {
 		colon = memchr(p, ':', (size_t)(at - p));
 		if (colon != NULL) {
-			if (pct_decode(p, (size_t)(colon - p), t->username,
+			if (ps_pct_decode(p, (size_t)(colon - p), t->username,
 			    sizeof(t->username)) < 0 ||
-			    pct_decode(colon + 1, (size_t)(at - colon - 1),
+			    ps_pct_decode(colon + 1, (size_t)(at - colon - 1),
 			    t->password, sizeof(t->password)) < 0)
 				goto bad;
-		} else if (pct_decode(p, (size_t)(at - p), t->password,
+		} else if (ps_pct_decode(p, (size_t)(at - p), t->password,
 		    sizeof(t->password)) < 0)
 			/* redis://secret@host: ioredis reads it as the
 			 * password, the common intent. */

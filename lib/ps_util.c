@@ -60,6 +60,46 @@ ps_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+int
+ps_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+ps_pct_decode(const char *src, size_t len, char *dst, size_t dstsz)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		int c = (unsigned char)src[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len)
+				return -1;
+			hi = ps_hexval(src[i + 1]);
+			lo = ps_hexval(src[i + 2]);
+			if (hi < 0 || lo < 0 || (hi | lo) == 0)
+				return -1;
+			c = hi * 16 + lo;
+			i += 2;
+		}
+		if (o + 1 >= dstsz)
+			return -1;
+		dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
+	return 0;
+}
+
 ps_code
 ps_random_hex(char *out, size_t nbytes, ps_err *err)
 {

@@ -20,6 +20,14 @@ ps_code ps_random_bytes(void *buf, size_t n, ps_err *err);
 ps_code ps_random_hex(char *out, size_t nbytes, ps_err *err);
 
 void ps_hex(const unsigned char *in, size_t n, char *out);
+/* Value of one hex digit, -1 if c is not one. */
+int ps_hexval(int c);
+/*
+ * Percent-decode (RFC 3986, 2.1) src[0..len) into dst (dstsz bytes, NUL
+ * added).  Returns 0, or -1 on a malformed escape, a decoded NUL, or no
+ * room.  For credentials in URLs; form decoding lives in ps_http.
+ */
+int ps_pct_decode(const char *src, size_t len, char *dst, size_t dstsz);
 
 /* Wall clock in milliseconds since the epoch; monotonic milliseconds. */
 int64_t ps_now_ms(void);

@@ -85,9 +85,10 @@ ps_worker_run(const ps_config *cfg, const ps_worker_opts *opts,
 
 	while (!stop_requested) {
 		ps_pairing_outcome outcome;
-		ps_job job;
-		int64_t due, wait_ms;
-		int got;
+		ps_job job, next_job;
+		ps_next next = {.job = &next_job};
+		int64_t due, now_ms, wait_ms;
+		int got, ran = 0;
 		ps_code rc;
 
 		rc = ps_queue_take(q, wid, &job, &got, &due, &err);
@@ -106,9 +107,15 @@ ps_worker_run(const ps_config *cfg, const ps_worker_opts *opts,
 			continue;
 		}
 		backoff = 0;
-		if (got) {
+		/* Run jobs back to back: ending one takes the next in the
+		 * same round trip, until none is left or we must stop. */
+		while (got) {
+			int more = !stop_requested && (opts->max_jobs == 0 ||
+			    done + 1 < opts->max_jobs);
+
+			next.worker_id = more ? wid : NULL;
 			rc = ps_pairing_process(q, p, &job, wid, lease_ms,
-			    &outcome, &err);
+			    &outcome, &next, &err);
 			if (rc != PS_OK)
 				ps_error("Worker", "job %s: %s (it will be "
 				    "recovered when its lease runs out)",
@@ -121,10 +128,21 @@ ps_worker_run(const ps_config *cfg, const ps_worker_opts *opts,
 				totals->failed++;
 			else
 				totals->lost++;
+			done++;
+			ran = 1;
 			idle_since = ps_mono_ms();
-			if (opts->max_jobs > 0 && ++done >= opts->max_jobs)
-				break;
-			continue;
+			got = rc == PS_OK && next.got;
+			if (got)
+				job = next_job;
+		}
+		if (opts->max_jobs > 0 && done >= opts->max_jobs)
+			break;
+		/* The last ending looked for more and found none ready:
+		 * its answer says when the next delayed job is due. */
+		now_ms = job.now_ms;
+		if (ran) {
+			due = rc == PS_OK ? next.next_due_ms : -1;
+			now_ms = rc == PS_OK ? next_job.now_ms : 0;
 		}
 		if (opts->drain)
 			break;
@@ -146,8 +164,8 @@ ps_worker_run(const ps_config *cfg, const ps_worker_opts *opts,
 			break;
 		}
 		wait_ms = WAIT_SLICE_MS;
-		if (due > 0 && due - job.now_ms < wait_ms)
-			wait_ms = due - job.now_ms > 0 ? due - job.now_ms : 1;
+		if (due > 0 && now_ms > 0 && due - now_ms < wait_ms)
+			wait_ms = due - now_ms > 0 ? due - now_ms : 1;
 		if (ps_queue_wait(q, wait_ms, &err) != PS_OK &&
 		    !stop_requested)
 			ps_error("Worker", "%s", err.msg);

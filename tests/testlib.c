@@ -111,6 +111,25 @@ tst_redis_stop(void)
 	unlink(env_or_bail("PS_TEST_REDIS_SOCK"));
 }
 
+/* The server answers PING (not LOADING: an AOF is read back first). */
+static int
+redis_ready(const char *sock)
+{
+	struct timeval tv = {1, 0};
+	redisContext *c = redisConnectUnixWithTimeout(sock, tv);
+	redisReply *rep;
+	int ready = 0;
+
+	if (c == NULL)
+		return 0;
+	if (c->err == 0 && (rep = redisCommand(c, "PING")) != NULL) {
+		ready = rep->type == REDIS_REPLY_STATUS;
+		freeReplyObject(rep);
+	}
+	redisFree(c);
+	return ready;
+}
+
 void
 tst_redis_start(void)
 {
@@ -130,7 +149,8 @@ tst_redis_start(void)
 		_exit(127);
 	}
 	for (i = 0; i < 400; i++) {
-		if (stat(sock, &st) == 0 && tst_redis_pid() == pid)
+		if (stat(sock, &st) == 0 && tst_redis_pid() == pid &&
+		    redis_ready(sock))
 			return;
 		tst_sleep_ms(25);
 	}

@@ -13,7 +13,8 @@
 set -u
 
 # The test is the first argument that is not an interpreter path.
-need_redis=0
+# PS_TEST_NEED_REDIS=1 asks for a server whatever the path (benchmarks).
+need_redis=${PS_TEST_NEED_REDIS:-0}
 prog=$1
 for a in "$@"; do
 	case "$a" in

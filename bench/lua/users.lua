@@ -13,6 +13,7 @@ local n = 0
 -- Each wrk thread has its own copy of this state; start them apart.
 setup = function(thread)
 	thread:set("offset", math.random(0, users - 1))
+	register_thread(thread)
 end
 
 request = function()
@@ -25,4 +26,5 @@ request = function()
 	return wrk.format(nil, nil, h)
 end
 
+-- report.lua defines register_thread(); setup() runs after this file.
 dofile(os.getenv("BENCH_LUA") .. "/report.lua")

@@ -275,17 +275,23 @@ phase_on_demand() {
 	is "$(json state)" "completed" "a worker started on demand ran the job"
 	grep -q 'started an on-demand worker' "$PS_TEST_LIGHTTPD_ERRORLOG"
 	ok $? "pair logged that it started one"
-	wid=$("$PAIRSTORE" queue stats | sed -n 's/^worker=\([^ ]*\) .*/\1/p' |
-	    head -1)
-	pid=${wid##*:}
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
-	ok $? "the worker is alive while jobs come ($wid)"
+	# The worker's stderr goes to the web server's error log.
+	log=$PS_TEST_LIGHTTPD_ERRORLOG
 	i=0
-	while [ $i -lt 100 ] && kill -0 "$pid" 2>/dev/null; do
+	while [ $i -lt 150 ] && ! grep -q 'idle for [0-9]* s, exiting' "$log"
+	do
 		sleep 0.1; i=$((i + 1))
 	done
-	! kill -0 "$pid" 2>/dev/null
-	ok $? "and exits by itself after WORKER_IDLE_EXIT_S"
+	grep -q 'idle for [0-9]* s, exiting' "$log"
+	ok $? "the on-demand worker exits by itself when idle"
+	pid=$(sed -n 's/.*\[Worker\] worker [^ ]*:\([0-9]*\) started.*/\1/p' \
+	    "$log" | head -1)
+	i=0
+	while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	[ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null
+	ok $? "and its process is gone (pid $pid)"
 	is "$("$PAIRSTORE" queue stats | sed -n 's/^workers=//p')" "0" \
 	    "leaving no heartbeat behind"
 }

@@ -90,7 +90,7 @@ queue_submit_takes_lock_and_enqueues(void)
 	 * more round trip (EVALSHA answers NOSCRIPT, EVAL loads it). */
 	ps_queue_submit(q, "pair:warm", "warm", "{}", &res, &err);
 	ps_queue_take(q, "warm", &job, &got, &due, &err);
-	ps_queue_complete(q, &job, "X", &got, &err);
+	ps_queue_complete(q, &job, "X", &got, NULL, &err);
 	rt = ps_redis_round_trips(r);
 	is_int(ps_queue_submit(q, "pair:alice", "alice", "{\"phone\":\"1\"}",
 	    &res, &err), PS_OK, "submit accepted (%s)", err.msg);
@@ -151,7 +151,7 @@ queue_take_complete_releases_lock(void)
 	is_int(ps_queue_renew(q, &job, "w1", &err), PS_OK, "renew the lease");
 
 	rt = ps_redis_round_trips(r);
-	is_int(ps_queue_complete(q, &job, "ABCD1234", &released, &err), PS_OK,
+	is_int(ps_queue_complete(q, &job, "ABCD1234", &released, NULL, &err), PS_OK,
 	    "complete");
 	is_int(ps_redis_round_trips(r) - rt, 1, "complete is one round trip");
 	ok(released, "the terminal script released the handed-over lock");
@@ -163,7 +163,7 @@ queue_take_complete_releases_lock(void)
 	    "completed with its result and an expiry for it");
 	is_int(ps_queue_renew(q, &job, "w1", &err), PS_E_NOT_FOUND,
 	    "a finished job's lease cannot be renewed");
-	is_int(ps_queue_complete(q, &job, "OTHER", &released, &err),
+	is_int(ps_queue_complete(q, &job, "OTHER", &released, NULL, &err),
 	    PS_E_NOT_FOUND, "a finished job cannot complete twice");
 	ps_queue_get(q, "pair:alice", &seen, &found, &err);
 	is_str(seen.result, "ABCD1234", "and its result is unchanged");
@@ -174,6 +174,39 @@ queue_take_complete_releases_lock(void)
 	ok(seen.state == PS_JOB_WAITING && seen.result[0] == '\0' &&
 	    strcmp(seen.data, "{\"n\":2}") == 0,
 	    "the new job replaced the finished one");
+}
+
+static void
+queue_complete_takes_next_in_same_round_trip(void)
+{
+	ps_submit_result res;
+	ps_job job, next_job;
+	ps_next next = {.worker_id = "w1", .job = &next_job};
+	ps_err err = {0};
+	int got, released;
+	int64_t due;
+	unsigned long long rt;
+
+	setup(NULL);
+	ps_queue_submit(q, "pair:n1", "n1", "{}", &res, &err);
+	ps_queue_submit(q, "pair:n2", "n2", "{}", &res, &err);
+	ps_queue_take(q, "w1", &job, &got, &due, &err);
+	rt = ps_redis_round_trips(r);
+	is_int(ps_queue_complete(q, &job, "C1", &released, &next, &err), PS_OK,
+	    "complete asking for the next job (%s)", err.msg);
+	ok(ps_redis_round_trips(r) - rt <= 2, "one round trip in steady "
+	    "state (two the first time: NOSCRIPT)");
+	ok(released && next.got && strcmp(next_job.id, "pair:n2") == 0 &&
+	    next_job.state == PS_JOB_ACTIVE && strlen(next_job.lease) == 32 &&
+	    strcmp(next_job.lease, job.lease) != 0,
+	    "the next job came back active with its own lease");
+	rt = ps_redis_round_trips(r);
+	is_int(ps_queue_complete(q, &next_job, "C2", &released, &next, &err),
+	    PS_OK, "complete the second");
+	is_int(ps_redis_round_trips(r) - rt, 1, "in one round trip");
+	ok(!next.got, "nothing left to take");
+	ok(state_of("pair:n1") == PS_JOB_COMPLETED &&
+	    state_of("pair:n2") == PS_JOB_COMPLETED, "both completed");
 }
 
 static void
@@ -190,8 +223,7 @@ queue_fail_retries_with_backoff_then_fails(void)
 	setup(extra);
 	ps_queue_submit(q, "pair:carol", "carol", "{}", &res, &err);
 	ps_queue_take(q, "w1", &job, &got, &due, &err);
-	is_int(ps_queue_fail(q, &job, "provider said no", 1, &final,
-	    &released, &err), PS_OK, "fail attempt 1");
+	is_int(ps_queue_fail(q, &job, "provider said no", 1, &final, &released, NULL, &err), PS_OK, "fail attempt 1");
 	ok(!final && !released, "not final: a retry is scheduled, the lock "
 	    "stays with the job");
 	ps_queue_get(q, "pair:carol", &seen, &found, &err);
@@ -206,8 +238,7 @@ queue_fail_retries_with_backoff_then_fails(void)
 	tst_sleep_ms(400);
 	ps_queue_take(q, "w1", &job, &got, &due, &err);
 	ok(got && job.attempts == 2, "after the backoff, attempt 2 is taken");
-	is_int(ps_queue_fail(q, &job, "provider said no again", 1, &final,
-	    &released, &err), PS_OK, "fail attempt 2");
+	is_int(ps_queue_fail(q, &job, "provider said no again", 1, &final, &released, NULL, &err), PS_OK, "fail attempt 2");
 	ok(final && released, "no attempts left: failed, lock released");
 	ps_queue_get(q, "pair:carol", &seen, &found, &err);
 	ok(seen.state == PS_JOB_FAILED &&
@@ -217,7 +248,7 @@ queue_fail_retries_with_backoff_then_fails(void)
 
 	ps_queue_submit(q, "pair:dan", "dan", "{}", &res, &err);
 	ps_queue_take(q, "w1", &job, &got, &due, &err);
-	ps_queue_fail(q, &job, "bad phone", 0, &final, &released, &err);
+	ps_queue_fail(q, &job, "bad phone", 0, &final, &released, NULL, &err);
 	ok(final && released && state_of("pair:dan") == PS_JOB_FAILED,
 	    "a non-retryable failure is final at once");
 }
@@ -244,7 +275,7 @@ queue_lease_expiry_recovers_then_fails_stalled(void)
 	    "takes it again (stalled once)");
 	ok(lock_held_by_job("erin", "pair:erin"),
 	    "the lock stayed with the job");
-	is_int(ps_queue_complete(q, &job, "LATE", &released, &err),
+	is_int(ps_queue_complete(q, &job, "LATE", &released, NULL, &err),
 	    PS_E_NOT_FOUND, "the lost worker's late complete is refused");
 	ps_queue_get(q, "pair:erin", &seen, &found, &err);
 	ok(seen.state == PS_JOB_ACTIVE && strcmp(seen.worker, "w2") == 0,
@@ -303,7 +334,7 @@ queue_result_expires(void)
 	setup(NULL);
 	ps_queue_submit(q, "pair:gus", "gus", "{}", &res, &err);
 	ps_queue_take(q, "w1", &job, &got, &due, &err);
-	ps_queue_complete(q, &job, "CODE0001", &released, &err);
+	ps_queue_complete(q, &job, "CODE0001", &released, NULL, &err);
 	/* Move the expiry into the past, as time would. */
 	ps_redis_cmd(r, &rep, &err,
 	    "HSET {pairstore}:job:pair:gus result_expires 1");
@@ -414,7 +445,7 @@ queue_idle_worker_leaves_only_when_idle(void)
 	ps_queue_take(q, "w1", &job, &got, &due, &err);
 	ps_queue_leave_if_idle(q, "w1", &left, &err);
 	ok(!left, "nor while one is active");
-	ps_queue_complete(q, &job, "X", &released, &err);
+	ps_queue_complete(q, &job, "X", &released, NULL, &err);
 	ps_queue_leave_if_idle(q, "w1", &left, &err);
 	ok(left, "it leaves when the queue is idle");
 	ps_queue_submit(q, "pair:t2", "t2", "{}", &res, &err);
@@ -438,9 +469,9 @@ queue_stats_count_states(void)
 	ps_queue_submit(q, "pair:c", "c", "{}", &res, &err);
 	ps_queue_submit(q, "pair:a", "a", "{}", &res, &err);	/* refused */
 	ps_queue_take(q, "w1", &job, &got, &due, &err);
-	ps_queue_complete(q, &job, "X", &released, &err);
+	ps_queue_complete(q, &job, "X", &released, NULL, &err);
 	ps_queue_take(q, "w1", &job, &got, &due, &err);
-	ps_queue_fail(q, &job, "no", 0, &final, &released, &err);
+	ps_queue_fail(q, &job, "no", 0, &final, &released, NULL, &err);
 	is_int(ps_queue_stats_get(q, &st, &err), PS_OK, "stats (%s)",
 	    err.msg);
 	ok(st.waiting == 1 && st.active == 0 && st.completed == 1 &&
@@ -497,6 +528,7 @@ main(void)
 	ps_log_init("test_queue", PS_LOG_WARN);
 	queue_submit_takes_lock_and_enqueues();
 	queue_take_complete_releases_lock();
+	queue_complete_takes_next_in_same_round_trip();
 	queue_fail_retries_with_backoff_then_fails();
 	queue_lease_expiry_recovers_then_fails_stalled();
 	queue_hard_timeout_fails_and_releases_lock();

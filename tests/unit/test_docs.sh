@@ -3,9 +3,9 @@
 # the README's configuration table.
 . "${srcdir:-.}/tests/lib.sh"
 
-def=${srcdir:-.}/lib/ps_settings.def
+defs="${srcdir:-.}/lib/ps_settings.def ${srcdir:-.}/lib/ps_settings_storage.def"
 readme=${srcdir:-.}/README.md
-names=$(sed -n 's/^X([A-Z_0-9]*, "\([A-Z_0-9]*\)".*/\1/p' "$def")
+names=$(cat $defs | sed -n 's/^X([A-Z_0-9]*, "\([A-Z_0-9]*\)".*/\1/p')
 [ -n "$names" ]; ok $? "settings found in ps_settings.def"
 for n in $names; do
 	grep -q "^| \`$n\` |" "$readme"

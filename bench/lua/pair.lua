@@ -1,0 +1,29 @@
+-- pair.lua - POST /cgi-bin/pair as one of BENCH_USERS users (demo
+-- identity header), phone in a form body.  A user whose job is still in
+-- flight gets 429 with Retry-After: that is the product working, so
+-- those answers are counted as expected (BENCH_EXPECT_STATUS=429) and
+-- not as errors.
+
+local users = tonumber(os.getenv("BENCH_USERS") or "1000")
+local header = os.getenv("BENCH_USER_HEADER") or "X-Pairstore-User"
+local n = 0
+
+setup = function(thread)
+	thread:set("offset", math.random(0, users - 1))
+	register_thread(thread)
+end
+
+request = function()
+	n = n + 1
+	local h = {
+		["Content-Type"] = "application/x-www-form-urlencoded",
+		[header] = "bench" .. ((n + (offset or 0)) % users),
+	}
+	return wrk.format("POST", nil, h, "phone=4915123456789")
+end
+
+response = function(status, headers, body)
+	count_status(status)
+end
+
+dofile(os.getenv("BENCH_LUA") .. "/report.lua")

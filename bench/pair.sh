@@ -1,0 +1,66 @@
+#!/bin/sh
+# pair.sh - pair and status behind lighttpd, with a real redis-server and
+# two worker processes running jobs (builtin provider), demo identity:
+#   pair-1000-users   POST pair spread over 1000 users
+#   pair-60-users     60 users hammering: mostly 429 (job in flight)
+#   status-1000-users GET status (own lock + latest job) over 1000 users
+# After each run: Redis commands per request, from INFO commandstats.
+#
+#   PAIR=... STATUS=... PAIRSTORE=... FCGI_NOOP=... bench/pair.sh
+# (make bench sets them.)
+. "$(dirname "$0")/lib.sh"
+
+bench_need PAIR cgi-bin/pair
+bench_need STATUS cgi-bin/status
+bench_need PAIRSTORE tools/pairstore
+
+# 1. A private Redis (the wrapper stops it).
+if [ -z "${PS_TEST_REDIS_SOCK:-}" ]; then
+	PS_TEST_NEED_REDIS=1 exec /bin/sh "$BENCH_TOP/tests/with-redis.sh" \
+	    /bin/sh "$0"
+fi
+export AUTH_MODE=demo WORKER_SPAWN=false LOG_LEVEL=warn
+
+# 2. Workers, outside lighttpd, stopped at the end.
+if [ -z "${BENCH_INSIDE:-}" ]; then
+	"$PAIRSTORE" worker --concurrency 2 >/dev/null 2>&1 &
+	worker=$!
+	BENCH_INSIDE=$0 /bin/sh "$BENCH_TOP/tests/with-lighttpd.sh" \
+	    --procs "$BENCH_PROCS" --fcgi "/cgi-bin/pair=$PAIR" \
+	    --fcgi "/cgi-bin/status=$STATUS" -- /bin/sh "$0"
+	status=$?
+	kill -TERM "$worker" 2>/dev/null
+	wait "$worker" 2>/dev/null
+	exit $status
+fi
+
+# 3. Inside lighttpd: the runs.
+calls() {
+	redis-cli -s "$PS_TEST_REDIS_SOCK" INFO commandstats |
+	    awk -F'[=,]' '/^cmdstat_/ && !/cmdstat_info/ { s += $2 }
+	    END { print s + 0 }'
+}
+per_request() {	# per_request NAME CALLS_BEFORE
+	line=$(tail -n 1 "$BENCH_RESULTS/$1.txt" 2>/dev/null)
+	reqs=$(bench_field "$line" requests)
+	after=$(calls)
+	[ -n "$reqs" ] && [ "$reqs" -gt 0 ] &&
+	    awk -v c=$((after - $2)) -v r="$reqs" -v n="$1" 'BEGIN {
+	        printf "#   %s: %.2f Redis commands per request " \
+	            "(workers included)\n", n, c / r }'
+}
+
+status=0
+b=$(calls)
+BENCH_USERS=1000 BENCH_EXPECT_STATUS=429 run_scenario pair-1000-users \
+    "$PS_TEST_BASE_URL/cgi-bin/pair" -s "$BENCH_LUA/pair.lua" || status=1
+per_request pair-1000-users "$b"
+b=$(calls)
+BENCH_USERS=60 BENCH_EXPECT_STATUS=429 run_scenario pair-60-users \
+    "$PS_TEST_BASE_URL/cgi-bin/pair" -s "$BENCH_LUA/pair.lua" || status=1
+per_request pair-60-users "$b"
+b=$(calls)
+BENCH_USERS=1000 run_scenario status-1000-users \
+    "$PS_TEST_BASE_URL/cgi-bin/status" -s "$BENCH_LUA/users.lua" || status=1
+per_request status-1000-users "$b"
+exit $status
