@@ -4,7 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ps_auth.h"
+#include "ps_log.h"
+#include "ps_provider.h"
+#include "ps_queue.h"
 #include "ps_redis.h"
+#include "ps_storage.h"
 #include "pairstore.h"
 
 static void
@@ -14,6 +19,64 @@ warn_line(const char *msg, void *arg)
 
 	printf("  warning: %s\n", msg);
 	(*nwarn)++;
+}
+
+/* Each module validates its own settings, as the programs will; 0 when
+ * all are usable. */
+static int
+check_modules(const ps_config *cfg)
+{
+	ps_auth *a = NULL;
+	ps_provider *p = NULL;
+	ps_storage *st = NULL;
+	ps_queue *q = NULL;
+	ps_redis *r = NULL;
+	ps_err err = {0};
+	size_t k, n;
+	int bad = 0;
+
+	printf("Settings:\n");
+	if (ps_auth_new(&a, cfg, &err) != PS_OK) {
+		printf("  identity: error: %s\n", err.msg);
+		bad = 1;
+	} else
+		printf("  identity: %s\n", ps_auth_describe(a));
+	if (ps_provider_new(&p, cfg, &err) != PS_OK) {
+		printf("  pairing provider: error: %s\n", err.msg);
+		bad = 1;
+	} else
+		printf("  pairing provider: %s\n", ps_provider_describe(p));
+	if (ps_redis_new(&r, cfg, &err) == PS_OK &&
+	    ps_queue_new(&q, r, cfg, &err) != PS_OK) {
+		printf("  queue: error: %s\n", err.msg);
+		bad = 1;
+	}
+	if (ps_storage_new(&st, cfg, NULL, &err) != PS_OK) {
+		printf("  storage: error: %s\n", err.msg);
+		bad = 1;
+	} else {
+		n = ps_storage_backend_count(st);
+		for (k = 0; k < n; k++) {
+			ps_storage_backend_status bs;
+
+			if (ps_storage_backend_status_of(st, k, &bs, &err) !=
+			    PS_OK)
+				continue;
+			if (bs.configured)
+				printf("  storage %zu: %s\n", k + 1, bs.name);
+			else
+				printf("  storage %zu: %s not configured "
+				    "(%s)\n", k + 1, bs.name,
+				    bs.missing != NULL ? bs.missing :
+				    "no settings");
+		}
+	}
+	ps_storage_free(st);
+	ps_queue_free(q);
+	ps_redis_free(r);
+	ps_provider_free(p);
+	ps_auth_free(a);
+	return bad;
 }
 
 int
@@ -58,6 +121,8 @@ cmd_check(int argc, char **argv)
 		ps_config_free(cfg);
 		return EXIT_FAIL;
 	}
+	if (check_modules(cfg) != 0)
+		status = EXIT_FAIL;
 	ps_redis_target_describe(&t, where, sizeof(where));
 	printf("Redis at %s:\n", where);
 	if (ps_redis_new(&r, cfg, &err) != PS_OK ||

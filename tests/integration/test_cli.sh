@@ -19,14 +19,26 @@ ok $? "--help lists the commands"
 $P frobnicate >"$out" 2>&1
 [ $? -eq 2 ]; ok $? "an unknown command exits 2"
 
-REDIS_PASSWORD=cli-test-secret-value $P check >"$out" 2>"$err"
+AUTH_MODE=demo REDIS_PASSWORD=cli-test-secret-value $P check >"$out" 2>"$err"
 grep -q 'cli-test-secret-value' "$out" "$err"
 [ $? -ne 0 ]; ok $? "check never prints the Redis password"
 grep -q 'REDIS_PASSWORD.*\*\*\*\*\*\*\*\*' "$out"
 ok $? "check shows the password as ********"
 
-$P check >"$out" 2>&1
+AUTH_MODE=demo $P check >"$out" 2>&1
 ok $? "check exits 0 with a reachable Redis"
+grep -q 'identity: demo' "$out"; ok $? "check names the identity mode"
+grep -q 'pairing provider: builtin' "$out"; ok $? "and the provider"
+
+$P check >"$out" 2>&1
+[ $? -eq 1 ]; ok $? "check exits 1 when AUTH_MODE=jwt has no key"
+grep -q 'identity: error: .*JWT_SECRET' "$out"
+ok $? "and says which setting is missing"
+
+AUTH_MODE=demo PAIRING_PROVIDER=exec PAIRING_EXEC=relative.sh $P check \
+    >"$out" 2>&1
+[ $? -eq 1 ]; ok $? "check exits 1 on an unusable provider setting"
+AUTH_MODE=demo $P check >"$out" 2>&1
 grep -q 'no persistence' "$out"
 ok $? "check warns that the test Redis has no persistence"
 
