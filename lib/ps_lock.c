@@ -90,15 +90,8 @@ bad_reply(ps_err *err, const char *what)
 static int
 owner_ok(const char *owner)
 {
-	size_t i;
-
 	/* A plain charset: labels end up in JSON and log lines. */
-	for (i = 0; owner[i] != '\0'; i++)
-		if (i == PS_LOCK_OWNER_MAX ||
-		    strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789_.:@/-", owner[i]) == NULL)
-			return 0;
-	return 1;
+	return ps_charset_ok(owner, PS_LOCK_OWNER_MAX, PS_CS_ALNUM "_.:@/-");
 }
 
 ps_code

@@ -281,14 +281,7 @@ events(ps_queue *q, const redisReply *ev)
 static int
 id_ok(const char *id)
 {
-	size_t i;
-
-	for (i = 0; id[i] != '\0'; i++)
-		if (i == PS_JOB_ID_MAX || strchr(
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789_.:-", id[i]) == NULL)
-			return 0;
-	return i > 0;
+	return ps_charset_ok(id, PS_JOB_ID_MAX, PS_CS_ALNUM "_.:-");
 }
 
 ps_code

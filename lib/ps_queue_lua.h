@@ -76,6 +76,10 @@
 "  end\n" \
 "  return 'failed', finish(id, 'failed', 'error', reason)\n" \
 "end\n" \
+"local function owned(jk, token)\n" \
+"  return redis.call('HGET', jk, 'state') == 'active' and\n" \
+"    redis.call('HGET', jk, 'lease') == token\n" \
+"end\n" \
 "local function note(id, what, reason)\n" \
 "  events[#events + 1] = id\n" \
 "  events[#events + 1] = redis.call('HGET', jkey(id), 'user') or ''\n" \
@@ -240,12 +244,9 @@ static const char take_lua[] = PS_LUA_PRELUDE
 /* ARGV[6] id [7] lease token [8] lease ms [9] worker
  * -> {1, now} | {0, now, events} */
 static const char renew_lua[] = PS_LUA_PRELUDE
-"local id, token, lease_ms = ARGV[6], ARGV[7], tonumber(ARGV[8])\n"
+"local id, lease_ms = ARGV[6], tonumber(ARGV[8])\n"
 "local jk = jkey(id)\n"
-"if redis.call('HGET', jk, 'state') ~= 'active' or\n"
-"   redis.call('HGET', jk, 'lease') ~= token then\n"
-"  return {0, now, events}\n"
-"end\n"
+"if not owned(jk, ARGV[7]) then return {0, now, events} end\n"
 "if tonumber(redis.call('HGET', jk, 'deadline') or '0') <= now then\n"
 "  time_out(id)\n"
 "  return {0, now, events}\n"
@@ -268,12 +269,9 @@ static const char renew_lua[] = PS_LUA_PRELUDE
 /* ARGV[6] id [7] lease token [8] result [9] result ttl ms [10..13] next
  * -> {1, now, lock released, take reply or false} | {0, now} */
 static const char complete_lua[] = PS_LUA_PRELUDE PS_LUA_NEXT
-"local id, token = ARGV[6], ARGV[7]\n"
+"local id = ARGV[6]\n"
 "local jk = jkey(id)\n"
-"if redis.call('HGET', jk, 'state') ~= 'active' or\n"
-"   redis.call('HGET', jk, 'lease') ~= token then\n"
-"  return {0, now}\n"
-"end\n"
+"if not owned(jk, ARGV[7]) then return {0, now} end\n"
 "redis.call('HSET', jk, 'result', ARGV[8],\n"
 "  'result_expires', now + tonumber(ARGV[9]))\n"
 "local rel = finish(id, 'completed', 'error', '')\n"
@@ -282,12 +280,9 @@ static const char complete_lua[] = PS_LUA_PRELUDE PS_LUA_NEXT
 /* ARGV[6] id [7] lease token [8] reason [9] retryable (1/0) [10..13] next
  * -> {1, now, final, lock released, take reply or false} | {0, now} */
 static const char fail_lua[] = PS_LUA_PRELUDE PS_LUA_NEXT
-"local id, token = ARGV[6], ARGV[7]\n"
+"local id = ARGV[6]\n"
 "local jk = jkey(id)\n"
-"if redis.call('HGET', jk, 'state') ~= 'active' or\n"
-"   redis.call('HGET', jk, 'lease') ~= token then\n"
-"  return {0, now}\n"
-"end\n"
+"if not owned(jk, ARGV[7]) then return {0, now} end\n"
 "local what, rel = retry_or_fail(id, ARGV[8], ARGV[9] == '1')\n"
 "if what == 'retry' then wake() end\n"
 "return {1, now, what == 'failed' and 1 or 0, rel, maybe_next()}\n";

@@ -44,14 +44,7 @@ struct cld {
 static int
 word_ok(const char *s)
 {
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (i == NAME_MAX_LEN ||
-		    strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789_-", s[i]) == NULL)
-			return 0;
-	return i > 0;
+	return ps_charset_ok(s, NAME_MAX_LEN, PS_CS_ALNUM "_-");
 }
 
 static int

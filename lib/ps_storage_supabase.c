@@ -56,14 +56,8 @@ sb_close(void *state)
 static int
 bucket_ok(const char *b)
 {
-	size_t i;
-
-	for (i = 0; b[i] != '\0'; i++)
-		if (i == BUCKET_MAX_LEN ||
-		    strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789_.-", b[i]) == NULL)
-			return 0;
-	return i > 0 && strcmp(b, ".") != 0 && strcmp(b, "..") != 0;
+	return ps_charset_ok(b, BUCKET_MAX_LEN, PS_CS_ALNUM "_.-") &&
+	    strcmp(b, ".") != 0 && strcmp(b, "..") != 0;
 }
 
 static int

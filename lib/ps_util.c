@@ -61,6 +61,17 @@ ps_hex(const unsigned char *in, size_t n, char *out)
 }
 
 int
+ps_charset_ok(const char *s, size_t max, const char *allowed)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i == max || strchr(allowed, s[i]) == NULL)
+			return 0;
+	return i > 0;
+}
+
+int
 ps_hexval(int c)
 {
 	if (c >= '0' && c <= '9')

@@ -33,6 +33,13 @@ int ps_pct_decode(const char *src, size_t len, char *dst, size_t dstsz);
 int64_t ps_now_ms(void);
 int64_t ps_mono_ms(void);
 
+/* Character sets for identifiers that end up in keys, paths, JSON and
+ * log lines. */
+#define PS_CS_ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+	"0123456789"
+/* 1 when s has 1 to max characters, all from allowed. */
+int ps_charset_ok(const char *s, size_t max, const char *allowed);
+
 /* Parse a decimal int64 that fills the whole string; 0 on success. */
 int ps_parse_i64(const char *s, size_t len, int64_t *out);
 
