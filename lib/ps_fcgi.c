@@ -42,6 +42,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,7 @@ static const ps_req_io fcgx_io = {
 struct cgi {
 	char out[CGI_OUTBUF];
 	size_t len;
+	uint64_t consumed;	/* body bytes read from stdin */
 };
 
 /* RFC 3875, 4: meta-variables are the process environment. */
@@ -182,13 +184,52 @@ cgi_param(void *ctx, const char *name)
 static ssize_t
 cgi_read(void *ctx, void *buf, size_t n)
 {
+	struct cgi *c = ctx;
 	ssize_t r;
 
-	(void)ctx;
 	do
 		r = read(STDIN_FILENO, buf, n);
 	while (r < 0 && errno == EINTR);
+	if (r > 0)
+		c->consumed += (uint64_t)r;
 	return r;
+}
+
+/*
+ * After an early answer (a refusal before the body was read), read and
+ * drop the rest of the body: a CGI program that exits with unread input
+ * makes mod_cgid's write fail, and the client gets a reset connection
+ * instead of the answer.  Bounded: at most CGI_DRAIN_MAX bytes, and no
+ * more than CGI_DRAIN_WAIT_MS waiting for any one read.
+ */
+#define CGI_DRAIN_MAX (1024ULL * 1024 * 1024)
+#define CGI_DRAIN_WAIT_MS 5000
+
+static void
+cgi_drain(struct cgi *c)
+{
+	const char *cl = getenv("CONTENT_LENGTH");
+	struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+	unsigned long long want;
+	char buf[65536];
+	char *end;
+	ssize_t r;
+
+	if (cl == NULL || *cl < '0' || *cl > '9')
+		return;
+	errno = 0;
+	want = strtoull(cl, &end, 10);
+	if (errno != 0 || *end != '\0' || want > CGI_DRAIN_MAX)
+		return;
+	while (c->consumed < want) {
+		size_t n = want - c->consumed < sizeof(buf) ?
+		    (size_t)(want - c->consumed) : sizeof(buf);
+
+		if (poll(&pfd, 1, CGI_DRAIN_WAIT_MS) <= 0)
+			return;
+		if ((r = cgi_read(c, buf, n)) <= 0)
+			return;
+	}
 }
 
 static int
@@ -487,6 +528,7 @@ serve_cgi(const char *program, ps_fcgi_handler handler, void *arg)
 		return 1;
 	}
 	serve_one(&cgi_io, c, handler, arg);
+	cgi_drain(c);
 	free(c);
 	return 0;
 }

@@ -100,6 +100,17 @@ ps_worker_run(const ps_config *cfg, const ps_worker_opts *opts,
 				status = 1;
 				break;
 			}
+			/* An on-demand worker does not outlive its idle time
+			 * just because Redis went away; the next submit
+			 * starts a new one. */
+			if (opts->idle_exit_ms > 0 &&
+			    ps_mono_ms() - idle_since >= opts->idle_exit_ms) {
+				ps_info("Worker", "worker %s: Redis unavailable "
+				    "and idle for %lld s, exiting", wid,
+				    (long long)(opts->idle_exit_ms / 1000));
+				left_idle = 1;
+				break;
+			}
 			backoff = backoff == 0 ? 250 : backoff * 2;
 			if (backoff > 5000)
 				backoff = 5000;

@@ -10,7 +10,8 @@
 PS_BUILD_PACKAGES="build-essential autoconf automake pkg-config \
 libfcgi-dev libhiredis-dev libcurl4-openssl-dev libjson-c-dev libssl-dev"
 PS_RUN_PACKAGES="redis-server curl"
-PS_TEST_PACKAGES="valgrind python3 lighttpd openssl libfcgi-bin"
+PS_TEST_PACKAGES="valgrind python3 lighttpd openssl libfcgi-bin apache2 \
+libapache2-mod-fcgid"
 PS_BENCH_PACKAGES="wrk"
 
 ps_missing_packages() {

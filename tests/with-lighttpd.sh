@@ -46,7 +46,8 @@ set -u
 me=with-lighttpd.sh
 pass_re='^(REDIS_|AUTH_|JWT_|PAIRING_|QUEUE_|JOB_|LOCK_|LOG_|PAIRSTORE_'
 pass_re=$pass_re'|CLOUDINARY_|SUPABASE_|LOCAL_STORAGE_|UPLOAD_|PUBLIC_'
-pass_re=$pass_re'|WORKER_|STORAGE_|ASAN_|UBSAN_|LSAN_)[A-Za-z0-9_]*$'
+pass_re=$pass_re'|WORKER_|STORAGE_|BACKEND_|SPOOL_|MEDIA_|ASAN_|UBSAN_|LSAN_)'
+pass_re=$pass_re'[A-Za-z0-9_]*$'
 prog_path=/usr/bin:/bin
 
 die() {
