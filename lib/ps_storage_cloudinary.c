@@ -20,6 +20,7 @@
 
 #include "ps_cloudinary_sign.h"
 #include "ps_log.h"
+#include "ps_migrate_io.h"
 #include "ps_storage.h"
 #include "ps_storage_http.h"
 #include "ps_util.h"
@@ -264,7 +265,8 @@ struct chunk {
  * PS_OK *answer is the parsed 200 answer (the caller puts it). */
 static ps_code
 request(struct cld *c, ps_spool *spool, const ps_storage_object *obj,
-    const struct chunk *ch, json_object **answer, ps_err *err)
+    const struct chunk *ch, int overwrite, json_object **answer,
+    ps_err *err)
 {
 	char url[URL_MAX_LEN + 128], folder[PS_STORAGE_PATH_MAX];
 	char ts[24], sig[PS_CLD_HEX_SIZE], hdr[2][128];
@@ -300,7 +302,8 @@ request(struct cld *c, ps_spool *spool, const ps_storage_object *obj,
 	    (rc = ps_cld_params_add(params, "public_id",
 	    strcmp(obj->resource_type, "raw") == 0 ? obj->name : obj->stem,
 	    err)) != PS_OK ||
-	    (rc = ps_cld_params_add(params, "overwrite", "0", err)) !=
+	    (rc = ps_cld_params_add(params, "overwrite",
+	    overwrite ? "1" : "0", err)) !=
 	    PS_OK ||
 	    (rc = ps_cld_sign_upload(params, c->secret, c->algo, sig, err)) !=
 	    PS_OK)
@@ -380,7 +383,8 @@ out:
 }
 
 static ps_code
-final_answer(json_object *j, ps_storage_result *res, ps_err *err)
+final_answer(json_object *j, ps_storage_result *res, ps_cld_answer *ans,
+    ps_err *err)
 {
 	json_object *u, *p, *x;
 	const char *url;
@@ -406,12 +410,23 @@ final_answer(json_object *j, ps_storage_result *res, ps_err *err)
 	snprintf(res->url, sizeof(res->url), "%s", url);
 	snprintf(res->public_id, sizeof(res->public_id), "%s",
 	    json_object_get_string(p));
+	if (ans != NULL) {
+		ans->bytes = -1;
+		ans->etag[0] = '\0';
+		if (json_object_object_get_ex(j, "bytes", &x) &&
+		    json_object_is_type(x, json_type_int))
+			ans->bytes = json_object_get_int64(x);
+		if (json_object_object_get_ex(j, "etag", &x) &&
+		    json_object_is_type(x, json_type_string))
+			ps_shttp_quote(ans->etag, sizeof(ans->etag),
+			    json_object_get_string(x), sizeof(ans->etag) - 1);
+	}
 	return PS_OK;
 }
 
 static ps_code
-cld_store(void *state, ps_spool *spool, const ps_storage_object *obj,
-    ps_storage_result *res, ps_err *err)
+upload(void *state, ps_spool *spool, const ps_storage_object *obj,
+    int overwrite, ps_storage_result *res, ps_cld_answer *ans, ps_err *err)
 {
 	struct cld *c = state;
 	char upload_id[33];
@@ -423,9 +438,10 @@ cld_store(void *state, ps_spool *spool, const ps_storage_object *obj,
 	ch.total = obj->bytes;
 	if (obj->bytes <= c->chunked_above) {
 		ch.end = obj->bytes;
-		if ((rc = request(c, spool, obj, &ch, &j, err)) != PS_OK)
+		if ((rc = request(c, spool, obj, &ch, overwrite, &j,
+		    err)) != PS_OK)
 			return rc;
-		rc = final_answer(j, res, err);
+		rc = final_answer(j, res, ans, err);
 		json_object_put(j);
 		return rc;
 	}
@@ -437,19 +453,35 @@ cld_store(void *state, ps_spool *spool, const ps_storage_object *obj,
 	for (ch.start = 0; ch.start < ch.total; ch.start = ch.end) {
 		ch.end = ch.total - ch.start > c->chunk_size ?
 		    ch.start + c->chunk_size : ch.total;
-		if ((rc = request(c, spool, obj, &ch, &j, err)) != PS_OK) {
+		if ((rc = request(c, spool, obj, &ch, overwrite, &j,
+		    err)) != PS_OK) {
 			ps_err_prefix(err, "chunk at byte %llu",
 			    (unsigned long long)ch.start);
 			return rc;
 		}
 		if (ch.end == ch.total) {
-			rc = final_answer(j, res, err);
+			rc = final_answer(j, res, ans, err);
 			json_object_put(j);
 			return rc;
 		}
 		json_object_put(j);
 	}
 	return ps_err_set(err, PS_E_INTERNAL, WHO ": empty chunked upload");
+}
+
+static ps_code
+cld_store(void *state, ps_spool *spool, const ps_storage_object *obj,
+    ps_storage_result *res, ps_err *err)
+{
+	return upload(state, spool, obj, 0, res, NULL, err);
+}
+
+ps_code
+ps_cloudinary_upload(void *state, ps_spool *spool,
+    const ps_storage_object *obj, int overwrite, ps_storage_result *res,
+    ps_cld_answer *ans, ps_err *err)
+{
+	return upload(state, spool, obj, overwrite, res, ans, err);
 }
 
 const ps_storage_backend ps_storage_cloudinary = {

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "ps_log.h"
+#include "ps_migrate_io.h"
 #include "ps_storage.h"
 #include "ps_storage_http.h"
 #include "ps_util.h"
@@ -288,6 +289,24 @@ out:
 	}
 	curl_slist_free_all(headers);
 	return rc;
+}
+
+void
+ps_supabase_conn_of(void *state, ps_supabase_conn *out)
+{
+	struct sb *s = state;
+
+	out->http = s->http;
+	out->base = s->base;
+	out->bucket = s->bucket;
+	out->auth = s->auth;
+	out->apikey = s->apikey;
+}
+
+ps_code
+ps_supabase_answer_error(long status, json_object *j, ps_err *err)
+{
+	return answer_error(status, j, err);
 }
 
 const ps_storage_backend ps_storage_supabase = {

@@ -11,9 +11,11 @@
  * - kind and user are text fields (no filename) of at most
  *   PS_UPLOAD_FIELD_MAX bytes without control characters.
  * - CONTENT_LENGTH is required (RFC 3875, 4.1.2: without it there is no
- *   body); a missing one is 400, as everywhere in ps_http.  A web server
- *   that gets a chunked request body either buffers it and sets
- *   CONTENT_LENGTH (lighttpd) or refuses it with 411 itself.
+ *   body); a missing one is 400, as everywhere in ps_http.  Chunked
+ *   request bodies never reach us as such: lighttpd (with
+ *   server.stream-request-body) sets CONTENT_LENGTH when the whole body
+ *   is in before it hands the request on and answers 411 itself
+ *   otherwise; mod_fcgid reads the whole body first.
  * - A client that goes away in the middle of the body makes
  *   ps_req_read() fail: the spool is removed, and the 400 written to the
  *   gone client is dropped.

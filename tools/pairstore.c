@@ -21,6 +21,8 @@ static const struct command {
 	    "acquire, release or show a user's session lock"},
 	{"worker", cmd_worker,
 	    "run pairing jobs (daemon, --drain for cron)"},
+	{"migrate", cmd_migrate,
+	    "copy the Supabase bucket to Cloudinary (resumable)"},
 	{"queue", cmd_queue,
 	    "queue counts and workers, or one job"},
 };

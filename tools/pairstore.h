@@ -20,5 +20,6 @@ int cmd_check(int argc, char **argv);
 int cmd_lock(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 
 #endif
