@@ -3,7 +3,7 @@
 # (default: all of SCENARIOS below) and print one table.  A scenario is
 # the script bench/SCENARIO.sh; see bench/README.md to add one.
 # Exits 1 when a run failed or saw errors.
-SCENARIOS="floor pair"
+SCENARIOS="floor pair upload"
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
