@@ -159,6 +159,10 @@ quoted_value(struct dotenv *d, char q)
 			continue;	/* CRLF inside a value becomes LF */
 		if (c == '\\' && q == '"' && d->p < d->end) {
 			char e = *d->p++;
+
+			/* A backslash before CRLF: the CR goes too. */
+			if (e == '\r' && d->p < d->end && *d->p == '\n')
+				e = *d->p++;
 			switch (e) {
 			case 'n': c = '\n'; break;
 			case 'r': c = '\r'; break;
@@ -631,7 +635,7 @@ ps_config_is_secret(ps_setting s)
 void
 ps_config_mask_url(const char *url, char *buf, size_t bufsz)
 {
-	const char *auth, *end, *at, *colon, *q;
+	const char *auth, *end, *at, *colon, *q, *rest;
 	size_t o = 0;
 
 #define EMIT(s, n)                                                         \
@@ -647,13 +651,17 @@ ps_config_mask_url(const char *url, char *buf, size_t bufsz)
 		return;
 	auth = strstr(url, "://");
 	auth = auth != NULL ? auth + 3 : url;
-	end = auth + strcspn(auth, "/?#");
+	/* The user info ends where ps_redis_parse_url ends it: at the
+	 * first '/' (a password may hold '?' or '#'); masking too much is
+	 * harmless, too little is not. */
+	end = auth + strcspn(auth, "/");
 	at = NULL;
 	for (q = auth; q < end; q++)
 		if (*q == '@')
 			at = q;		/* the last '@' ends the user info */
 	if (at == NULL) {
-		EMIT(url, (size_t)(end - url));
+		EMIT(url, (size_t)(auth - url));
+		rest = auth;
 	} else {
 		colon = memchr(auth, ':', (size_t)(at - auth));
 		if (colon != NULL) {
@@ -664,13 +672,15 @@ ps_config_mask_url(const char *url, char *buf, size_t bufsz)
 			EMIT(url, (size_t)(auth - url));
 			EMIT("****", 4);
 		}
-		EMIT(at, (size_t)(end - at));
+		rest = at;
 	}
-	/* The path as is, then query parameters that carry credentials. */
-	q = end + strcspn(end, "?#");
-	EMIT(end, (size_t)(q - end));
+	/* Host and path as they are, then query parameters that carry
+	 * credentials; a value runs to the next '&' as the parser reads
+	 * it. */
+	q = rest + strcspn(rest, "?");
+	EMIT(rest, (size_t)(q - rest));
 	while (*q != '\0') {
-		size_t n = strcspn(q + 1, "&#") + 1;
+		size_t n = strcspn(q + 1, "&") + 1;
 		const char *eq = memchr(q, '=', n);
 		if (eq != NULL && (*q == '?' || *q == '&') &&
 		    ((eq - q - 1 == 8 && strncasecmp(q + 1, "password", 8) == 0)

@@ -97,6 +97,9 @@ dotenv_multiline_and_crlf(void)
 	    "CRLF inside a quoted value becomes LF");
 	is_str(kv.val[1], "1", "the entry after it is read");
 	is_int(kv.line[1], 4, "line count continues after the value");
+	is_int(parse("A=\"\\\r\nb\"\r\n", &kv, &err), PS_OK,
+	    "a backslash before CRLF in a quoted value (fuzz_dotenv)");
+	is_str(kv.val[0], "\\\nb", "keeps the backslash and LF, no CR");
 	is_int(parse("A=1\r\nB=two words\r\n", &kv, &err), PS_OK,
 	    "CRLF line ends");
 	is_str(kv.val[1], "two words", "no CR left in an unquoted value");
@@ -259,6 +262,13 @@ mask_url_hides_passwords(void)
 		    "unix:///run/r.sock?db=1&password=****"},
 		{"https://a:b@x.test/p?token=t0k&q=1",
 		    "https://a:****@x.test/p?token=****&q=1"},
+		/* Found by fuzz_redis_url: the parser's boundaries. */
+		{"unix://:s3c?ret@/s", "unix://:****@/s"},
+		{"unix://:s3c#ret@/s", "unix://:****@/s"},
+		{"unix:///s#?password=s3cret", "unix:///s#?password=****"},
+		{"redis://h/0?password=a#s3cret", "redis://h/0?password=****"},
+		{"redis://[:pw@d1?password=s3cret",
+		    "redis://[:****@d1?password=****"},
 	};
 	char buf[256];
 	size_t i;
