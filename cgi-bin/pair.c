@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ps_app.h"
+#include "ps_html.h"
 #include "ps_log.h"
 #include "ps_pairing.h"
 #include "ps_worker.h"
@@ -36,40 +37,95 @@ status_url(ps_req *req, const char *id, char *buf, size_t sz)
 	buf[o] = '\0';
 }
 
+/* Plain form posts (no JavaScript) get pages, API clients JSON. */
+static void
+fail(ps_req *req, const ps_err *err, const char *text)
+{
+	char home[256];
+
+	if (!ps_req_wants_html(req)) {
+		if (text != NULL)
+			ps_resp_problem(req, err->code, text);
+		else
+			ps_app_error(req, err);
+		return;
+	}
+	ps_html_home(req, home, sizeof(home));
+	ps_html_error(req, err, text, home, "Back to the form");
+}
+
+/* 303 See Other to the job's status page, which refreshes itself. */
+static void
+see_status(ps_req *req, const char *url, const char *user, int demo)
+{
+	char loc[512];
+	ps_html h;
+
+	/* In demo mode the page names the user, as the form did. */
+	snprintf(loc, sizeof(loc), "%s%s%s", url, demo ? "&user=" : "",
+	    demo ? user : "");
+	ps_resp_header(req, "Location", loc);
+	if (ps_html_open(&h, "Pairing code requested", 0) != PS_OK) {
+		ps_resp_problem(req, PS_E_NOMEM, NULL);
+		return;
+	}
+	ps_html_raw(&h, "<h1>Pairing code requested</h1>\n<p><a href=\"");
+	ps_html_put(&h, loc);
+	ps_html_raw(&h, "\">See its status</a></p>\n");
+	ps_html_send(req, &h, 303);
+}
+
 static void
 handle(ps_req *req, void *arg)
 {
 	ps_app *app = arg;
 	char user[PS_USER_ID_MAX + 1], id[PS_JOB_ID_MAX + 1], url[256];
-	char retry[24];
+	char retry[24], text[160];
 	ps_submit_result res;
 	json_object *out;
 	ps_err err = {0};
 	ps_code rc;
+	long long secs;
+	int demo;
 
 	if (strcmp(ps_req_method(req), "POST") != 0) {
 		ps_resp_header(req, "Allow", "POST");
 		ps_resp_problem(req, PS_E_METHOD, "use POST");
 		return;
 	}
+	/* A browser's form post from another site is refused before
+	 * anything is read (ps_http.h: Sec-Fetch-Site, Origin). */
+	if ((rc = ps_req_check_origin(req, ps_config_str(app->cfg,
+	    PS_CFG_PUBLIC_ORIGIN), &err)) != PS_OK) {
+		ps_info("Pair", "%s", err.msg);
+		fail(req, &err, NULL);
+		return;
+	}
 	/* The body first: demo identity may come from a form field. */
 	if ((rc = ps_req_parse_form(req, &err)) != PS_OK ||
 	    (rc = ps_auth_identify(app->auth, req, user, &err)) != PS_OK) {
-		ps_app_error(req, &err);
+		fail(req, &err, NULL);
 		return;
 	}
 	rc = ps_pairing_submit(app->queue, user, ps_req_field(req, "phone"),
 	    &res, &err);
 	if (rc == PS_E_CONFLICT) {
-		snprintf(retry, sizeof(retry), "%lld",
-		    (long long)((res.retry_ms + 999) / 1000));
+		secs = (long long)((res.retry_ms + 999) / 1000);
+		snprintf(retry, sizeof(retry), "%lld", secs);
 		ps_resp_header(req, "Retry-After", retry);
-		ps_resp_problem(req, PS_E_CONFLICT, "a pairing request for "
-		    "this user is already in progress");
+		if (ps_req_wants_html(req)) {
+			snprintf(text, sizeof(text), "A pairing request for "
+			    "this user is already in progress. Try again in "
+			    "%lld second%s.", secs, secs == 1 ? "" : "s");
+			err.code = PS_E_CONFLICT;
+			fail(req, &err, text);
+		} else
+			ps_resp_problem(req, PS_E_CONFLICT, "a pairing request "
+			    "for this user is already in progress");
 		return;
 	}
 	if (rc != PS_OK) {
-		ps_app_error(req, &err);
+		fail(req, &err, NULL);
 		return;
 	}
 	ps_pairing_job_id(user, id, sizeof(id));
@@ -78,6 +134,12 @@ handle(ps_req *req, void *arg)
 	    ps_worker_spawn(app->cfg, &err) != PS_OK)
 		ps_error("Worker", "no worker is running and none could be "
 		    "started: %s", err.msg);
+	if (ps_req_wants_html(req)) {
+		demo = strcmp(ps_config_str(app->cfg, PS_CFG_AUTH_MODE),
+		    "demo") == 0;
+		see_status(req, url, user, demo);
+		return;
+	}
 	out = json_object_new_object();
 	json_object_object_add(out, "job", json_object_new_string(id));
 	json_object_object_add(out, "state", json_object_new_string("waiting"));

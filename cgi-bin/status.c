@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ps_app.h"
+#include "ps_html.h"
 #include "ps_lock.h"
 #include "ps_log.h"
 #include "ps_pairing.h"
@@ -63,6 +64,108 @@ job_json(const ps_job *job)
 	return o;
 }
 
+/* Errors: a page for a browser, problem+json for everyone else. */
+static void
+fail(ps_req *req, ps_code code, const char *detail)
+{
+	char home[256];
+	ps_err err = {0};
+
+	if (!ps_req_wants_html(req)) {
+		ps_resp_problem(req, code, detail);
+		return;
+	}
+	ps_err_set(&err, code, "%s", detail);
+	ps_html_home(req, home, sizeof(home));
+	ps_html_error(req, &err, NULL, home, "Back to the form");
+}
+
+static void
+fail_err(ps_req *req, const ps_err *err)
+{
+	char home[256];
+
+	if (!ps_req_wants_html(req)) {
+		ps_app_error(req, err);
+		return;
+	}
+	ps_html_home(req, home, sizeof(home));
+	ps_html_error(req, err, NULL, home, "Back to the form");
+}
+
+/*
+ * The page a plain form post lands on (pair answers 303 here): the job's
+ * state, refreshed every 2 s while it runs, the code large once done.
+ */
+static void
+job_page(ps_req *req, const ps_job *job)
+{
+	int running = job->state == PS_JOB_WAITING ||
+	    job->state == PS_JOB_ACTIVE || job->state == PS_JOB_DELAYED;
+	char buf[96], home[256];
+	int64_t left;
+	ps_html h;
+
+	if (ps_html_open(&h, "Pairing code", running ? 2 : 0) != PS_OK) {
+		ps_resp_problem(req, PS_E_NOMEM, NULL);
+		return;
+	}
+	ps_html_raw(&h, "<h1>Pairing code</h1>\n<p id=\"state\">");
+	switch (job->state) {
+	case PS_JOB_WAITING:
+		snprintf(buf, sizeof(buf), "Waiting: position %lld in line.",
+		    (long long)job->position);
+		ps_html_put(&h, buf);
+		break;
+	case PS_JOB_ACTIVE:
+		ps_html_raw(&h, "Working on it&hellip;");
+		break;
+	case PS_JOB_DELAYED:
+		ps_html_raw(&h, "The last attempt failed; trying again "
+		    "shortly.");
+		break;
+	case PS_JOB_COMPLETED:
+		left = job->result_expires_ms - job->now_ms;
+		if (job->result[0] == '\0' || left <= 0) {
+			ps_html_raw(&h, "The code has expired. Ask for a new "
+			    "one.");
+			break;
+		}
+		ps_html_raw(&h, "Your code:</p>\n<p class=\"code\" "
+		    "id=\"code\">");
+		if (strlen(job->result) == 8)
+			snprintf(buf, sizeof(buf), "%.4s-%.4s", job->result,
+			    job->result + 4);
+		else
+			snprintf(buf, sizeof(buf), "%s", job->result);
+		ps_html_put(&h, buf);
+		snprintf(buf, sizeof(buf), "</p>\n<p>Valid for %lld more "
+		    "second%s (reload to see the time left).",
+		    (long long)(left / 1000),
+		    left / 1000 == 1 ? "" : "s");
+		ps_html_raw(&h, buf);
+		break;
+	case PS_JOB_FAILED:
+	default:
+		ps_html_raw(&h, "<span class=\"error\">The request failed");
+		if (job->error[0] != '\0') {
+			ps_html_raw(&h, ": ");
+			ps_html_put(&h, job->error);
+		}
+		ps_html_raw(&h, ".</span>");
+		break;
+	}
+	ps_html_raw(&h, "</p>\n");
+	if (running)
+		ps_html_raw(&h, "<p>This page refreshes itself every two "
+		    "seconds.</p>\n");
+	ps_html_home(req, home, sizeof(home));
+	ps_html_raw(&h, "<p><a href=\"");
+	ps_html_put(&h, home);
+	ps_html_raw(&h, "\">Back to the form</a></p>\n");
+	ps_html_send(req, &h, 200);
+}
+
 static void
 one_job(ps_app *app, ps_req *req, const char *user, const char *id)
 {
@@ -72,16 +175,19 @@ one_job(ps_app *app, ps_req *req, const char *user, const char *id)
 	json_object *o;
 
 	if (ps_queue_get(app->queue, id, &job, &found, &err) != PS_OK) {
-		ps_app_error(req, &err);
+		fail_err(req, &err);
 		return;
 	}
 	if (!found) {
-		ps_resp_problem(req, PS_E_NOT_FOUND, "no such job");
+		fail(req, PS_E_NOT_FOUND, "no such job");
 		return;
 	}
 	if (strcmp(job.user, user) != 0) {
-		ps_resp_problem(req, PS_E_FORBIDDEN,
-		    "this job belongs to another user");
+		fail(req, PS_E_FORBIDDEN, "this job belongs to another user");
+		return;
+	}
+	if (ps_req_wants_html(req)) {
+		job_page(req, &job);
 		return;
 	}
 	o = job_json(&job);
@@ -102,7 +208,14 @@ own_status(ps_app *app, ps_req *req, const char *user)
 	ps_pairing_job_id(user, id, sizeof(id));
 	if (ps_queue_get_with_lock(app->queue, id, user, &job, &found,
 	    &lock_ms, &err) != PS_OK) {
-		ps_app_error(req, &err);
+		fail_err(req, &err);
+		return;
+	}
+	if (ps_req_wants_html(req)) {
+		if (found)
+			job_page(req, &job);
+		else
+			fail(req, PS_E_NOT_FOUND, "no pairing request yet");
 		return;
 	}
 	o = json_object_new_object();
@@ -129,6 +242,9 @@ health(ps_app *app, ps_req *req)
 	int i;
 
 	o = json_object_new_object();
+	/* What the browser page needs to know to identify its user. */
+	json_object_object_add(o, "auth_mode", json_object_new_string(
+	    ps_config_str(app->cfg, PS_CFG_AUTH_MODE)));
 	if (ps_queue_stats_get(app->queue, &st, &err) != PS_OK) {
 		json_object_object_add(o, "status",
 		    json_object_new_string("down"));
@@ -272,7 +388,7 @@ handle(ps_req *req, void *arg)
 	}
 	if (ps_req_query_error(req, &err) != PS_OK ||
 	    ps_auth_identify(app->auth, req, user, &err) != PS_OK) {
-		ps_app_error(req, &err);
+		fail_err(req, &err);
 		return;
 	}
 	if ((job = ps_req_query(req, "job")) != NULL)

@@ -632,6 +632,15 @@ ps_config_is_secret(ps_setting s)
 
 /* ------------------------------------------------------------ masking */
 
+/* The schemes ps_redis_parse_url reads as a unix socket path. */
+static int
+unix_scheme(const char *url)
+{
+	return strncasecmp(url, "unix://", 7) == 0 ||
+	    strncasecmp(url, "redis+unix://", 13) == 0 ||
+	    strncasecmp(url, "redis-socket://", 15) == 0;
+}
+
 void
 ps_config_mask_url(const char *url, char *buf, size_t bufsz)
 {
@@ -651,10 +660,13 @@ ps_config_mask_url(const char *url, char *buf, size_t bufsz)
 		return;
 	auth = strstr(url, "://");
 	auth = auth != NULL ? auth + 3 : url;
-	/* The user info ends where ps_redis_parse_url ends it: at the
-	 * first '/' (a password may hold '?' or '#'); masking too much is
-	 * harmless, too little is not. */
-	end = auth + strcspn(auth, "/");
+	/* The user info ends where ps_redis_parse_url ends it: for the
+	 * unix socket schemes at the first '/' (a password may hold '?' or
+	 * '#'), for every other scheme where RFC 3986 ends the authority,
+	 * at the first '/', '?' or '#' (a '?' there starts the query, whose
+	 * password= value must not be swallowed into the user info and
+	 * then shown).  Masking too much is harmless, too little is not. */
+	end = auth + strcspn(auth, unix_scheme(url) ? "/" : "/?#");
 	at = NULL;
 	for (q = auth; q < end; q++)
 		if (*q == '@')

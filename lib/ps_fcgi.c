@@ -161,7 +161,7 @@ fcgx_flush(void *ctx)
 }
 
 static const ps_req_io fcgx_io = {
-	fcgx_param, fcgx_read, fcgx_write, fcgx_flush
+	fcgx_param, fcgx_read, fcgx_write, fcgx_flush, 1
 };
 
 /* ----------------------------------------------------- CGI transport */
@@ -278,7 +278,7 @@ cgi_write(void *ctx, const void *buf, size_t n)
 }
 
 static const ps_req_io cgi_io = {
-	cgi_param, cgi_read, cgi_write, cgi_flush
+	cgi_param, cgi_read, cgi_write, cgi_flush, 0
 };
 
 /* ------------------------------------------------------ one request */

@@ -559,6 +559,8 @@ ps_req_read(ps_req *req, void *buf, size_t n)
 		if (cl != NULL && *cl != '\0' &&
 		    parse_length(cl, &total) != 0)
 			return -1;
+		if (ps_req_body_unsized(req))
+			total = -1;	/* to the transport's end */
 		req->body_left = total;
 		req->body_mode = BODY_STREAM;
 		break;
@@ -567,19 +569,36 @@ ps_req_read(ps_req *req, void *buf, size_t n)
 	}
 	if (req->body_left == 0 || n == 0)
 		return 0;
-	if ((uint64_t)n > (uint64_t)req->body_left)
+	if (req->body_left > 0 && (uint64_t)n > (uint64_t)req->body_left)
 		n = (size_t)req->body_left;
 	if (n > INT_MAX)
 		n = INT_MAX;
 	r = req->io->read(req->ctx, buf, n);
+	if (r == 0 && req->body_left < 0) {
+		req->body_left = 0;	/* the end of an unsized body */
+		return 0;
+	}
 	if (r <= 0) {
 		/* EOF before CONTENT_LENGTH bytes: the client went away. */
 		req->body_left = 0;
 		req->body_mode = BODY_FAILED;
 		return -1;
 	}
-	req->body_left -= r;
+	if (req->body_left > 0)
+		req->body_left -= r;
 	return r;
+}
+
+int
+ps_req_body_unsized(const ps_req *req)
+{
+	const char *cl;
+
+	if (req == NULL || !req->io->framed ||
+	    !method_has_body(ps_req_method(req)))
+		return 0;
+	cl = raw_param(req, "CONTENT_LENGTH");
+	return cl == NULL || *cl == '\0';
 }
 
 /* ------------------------------------------------------- media types */
@@ -1420,7 +1439,7 @@ mem_write(void *ctx, const void *buf, size_t n)
 }
 
 static const ps_req_io mem_io = {
-	mem_param, mem_read, mem_write, NULL
+	mem_param, mem_read, mem_write, NULL, 0
 };
 
 static void
@@ -1495,4 +1514,135 @@ ps_req_mem_free(ps_req *req)
 	if (req->io == &mem_io)
 		mem_free(req->ctx);
 	ps_req_free(req);
+}
+
+/* --------------------------------------------------------- origins */
+
+static int
+host_char(int c)
+{
+	/* RFC 3986, 3.2.2: reg-name as DNS names use it; IPv6 literals. */
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    c == '.' || c == '-' || c == '_' || c == '[' || c == ']' ||
+	    c == ':';
+}
+
+int
+ps_origin_norm(const char *s, int slash, char *out, size_t outsz)
+{
+	size_t n, i, skip, colon = 0, ports;
+	const char *dflt;
+	int https;
+
+	n = strlen(s);
+	if (slash && n > 0 && s[n - 1] == '/')
+		n--;
+	if (n > 8 && strncasecmp(s, "https://", 8) == 0) {
+		https = 1;
+		skip = 8;
+	} else if (n > 7 && strncasecmp(s, "http://", 7) == 0) {
+		https = 0;
+		skip = 7;
+	} else
+		return -1;
+	if (n >= outsz)
+		return -1;
+	memcpy(out, https ? "https://" : "http://", skip);
+	for (i = skip; i < n; i++) {
+		int c = s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if (!host_char(c))
+			return -1;
+		if (c == ':')
+			colon = i;
+		else if (c == ']')
+			colon = 0;	/* colons so far were IPv6's */
+		out[i] = (char)c;
+	}
+	if (i == skip || out[skip] == ':')
+		return -1;
+	if (colon != 0) {
+		/* ":port" with 1 to 5 digits and nothing else after it. */
+		for (ports = colon + 1; ports < n; ports++)
+			if (out[ports] < '0' || out[ports] > '9')
+				return -1;
+		if (n - colon - 1 < 1 || n - colon - 1 > 5)
+			return -1;
+		dflt = https ? ":443" : ":80";
+		if (n - colon == strlen(dflt) &&
+		    memcmp(out + colon, dflt, n - colon) == 0)
+			n = colon;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* The origin this request was made to: scheme from HTTPS or
+ * REQUEST_SCHEME, host from Host (else SERVER_NAME:SERVER_PORT). */
+static int
+own_origin(const ps_req *req, char *out, size_t outsz)
+{
+	char buf[PS_ORIGIN_MAX + 16];
+	const char *https, *scheme, *host, *name, *port;
+	int tls, n;
+
+	https = ps_req_param(req, "HTTPS");
+	scheme = ps_req_param(req, "REQUEST_SCHEME");
+	tls = (https != NULL && (strcasecmp(https, "on") == 0 ||
+	    strcmp(https, "1") == 0)) ||
+	    (scheme != NULL && strcasecmp(scheme, "https") == 0);
+	host = ps_req_param(req, "HTTP_HOST");
+	if (host != NULL && *host != '\0')
+		n = snprintf(buf, sizeof(buf), "%s://%s",
+		    tls ? "https" : "http", host);
+	else {
+		name = ps_req_param(req, "SERVER_NAME");
+		port = ps_req_param(req, "SERVER_PORT");
+		if (name == NULL || *name == '\0')
+			return -1;
+		n = snprintf(buf, sizeof(buf), "%s://%s%s%s",
+		    tls ? "https" : "http", name,
+		    port != NULL && *port != '\0' ? ":" : "",
+		    port != NULL ? port : "");
+	}
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
+	return ps_origin_norm(buf, 0, out, outsz);
+}
+
+ps_code
+ps_req_check_origin(const ps_req *req, const char *public_origin,
+    ps_err *err)
+{
+	char want[PS_ORIGIN_MAX], got[PS_ORIGIN_MAX];
+	const char *site, *origin;
+
+	/*
+	 * Fetch Metadata (W3C), Sec-Fetch-Site: the browser's own word on
+	 * where the request comes from; "none" is a user action (typed
+	 * URL, bookmark).  An unknown value is refused, not guessed at.
+	 */
+	site = ps_req_param(req, "HTTP_SEC_FETCH_SITE");
+	if (site != NULL && strcmp(site, "same-origin") != 0 &&
+	    strcmp(site, "same-site") != 0 && strcmp(site, "none") != 0)
+		return ps_err_set(err, PS_E_FORBIDDEN, "cross-site request "
+		    "refused (Sec-Fetch-Site: %.32s)", site);
+	/* RFC 6454, 7: the origin that caused the request. */
+	origin = ps_req_param(req, "HTTP_ORIGIN");
+	if (origin == NULL)
+		return PS_OK;
+	if (public_origin != NULL && *public_origin != '\0') {
+		if (ps_origin_norm(public_origin, 1, want, sizeof(want)) != 0)
+			return ps_err_set(err, PS_E_CONFIG, "PUBLIC_ORIGIN "
+			    "is not an http(s) origin");
+	} else if (own_origin(req, want, sizeof(want)) != 0)
+		return ps_err_set(err, PS_E_FORBIDDEN, "cross-site request "
+		    "refused: the request's own origin is unknown (no Host)");
+	if (ps_origin_norm(origin, 0, got, sizeof(got)) != 0 ||
+	    strcmp(got, want) != 0)
+		return ps_err_set(err, PS_E_FORBIDDEN, "cross-site request "
+		    "refused (Origin: %.100s)", origin);
+	return PS_OK;
 }

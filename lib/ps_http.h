@@ -77,6 +77,11 @@ const char *ps_req_field(ps_req *req, const char *name);
  * CONTENT_LENGTH.  For uploads.
  */
 ssize_t ps_req_read(ps_req *req, void *buf, size_t n);
+
+/* 1 when the request has a body of unknown length: no CONTENT_LENGTH on
+ * a framed transport (ps_req_io.framed); ps_req_read() then reads to the
+ * transport's end of the body, and the caller enforces its own limit. */
+int ps_req_body_unsized(const ps_req *req);
 /* CONTENT_LENGTH as a number; -1 when absent or malformed. */
 int64_t ps_req_content_length(const ps_req *req);
 
@@ -153,6 +158,14 @@ typedef struct ps_req_io {
 	ssize_t (*read)(void *ctx, void *buf, size_t n);
 	int (*write)(void *ctx, const void *buf, size_t n);
 	int (*flush)(void *ctx);
+	/*
+	 * 1 when the transport marks the end of the body itself (FastCGI:
+	 * an empty FCGI_STDIN record), so a body without CONTENT_LENGTH
+	 * (nginx passes a chunked request on unbuffered that way) can be
+	 * read to its end; 0 for CGI, where no CONTENT_LENGTH means no body
+	 * (RFC 3875, 4.1.2).
+	 */
+	int framed;
 } ps_req_io;
 
 /* A request over io/ctx (both stay the caller's); NULL on ENOMEM. */
@@ -160,5 +173,36 @@ ps_req *ps_req_new(const ps_req_io *io, void *ctx);
 /* Flush the transport: 0, or -1 when the client is gone. */
 int ps_req_flush(ps_req *req);
 void ps_req_free(ps_req *req);
+
+/*
+ * Cross-site requests (CSRF): ps_req_check_origin() refuses a browser's
+ * request from another site with PS_E_FORBIDDEN (403):
+ *  1. Sec-Fetch-Site, when sent, must be same-origin, same-site or none
+ *     (Fetch Metadata; every current browser sends it);
+ *  2. then Origin, when sent, must be PUBLIC_ORIGIN when that is set,
+ *     else the request's own origin: https when HTTPS is "on" (or
+ *     REQUEST_SCHEME is https), else http, "://", and the Host header
+ *     (RFC 6454; scheme and host compared without case, a default port
+ *     is the same as none).  "Origin: null" never matches.
+ * A request with neither header is not from a browser form and passes:
+ * it carries its own credentials (a bearer token) or none.  Behind a
+ * proxy that terminates TLS the request's own origin is wrong: set
+ * PUBLIC_ORIGIN there.
+ */
+#define PS_ORIGIN_MAX 256
+
+/* PS_OK, PS_E_FORBIDDEN, or PS_E_CONFIG for a bad public_origin.
+ * public_origin may be NULL or "" (the request's own origin), else it is
+ * normalised first. */
+ps_code ps_req_check_origin(const ps_req *req, const char *public_origin,
+    ps_err *err);
+
+/*
+ * Normalise an origin (RFC 6454, 4 and 6.2): scheme and host lowercased,
+ * the scheme's default port dropped.  Only http and https; no userinfo,
+ * path, query or fragment (slash: one trailing '/' tolerated, for a
+ * setting).  0, or -1 when s is not such an origin or does not fit.
+ */
+int ps_origin_norm(const char *s, int slash, char *out, size_t outsz);
 
 #endif /* PS_HTTP_H */

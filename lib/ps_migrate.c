@@ -27,6 +27,7 @@
 #include "ps_sniff.h"
 #include "ps_storage.h"
 #include "ps_storage_http.h"
+#include "ps_storage_parse.h"
 #include "ps_util.h"
 
 #define TAG "Migrate"
@@ -246,23 +247,6 @@ abuf_write(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static json_object *
-parse_json(const char *s, size_t len)
-{
-	json_tokener *tok;
-	json_object *j;
-
-	if (s == NULL || len == 0 || (tok = json_tokener_new()) == NULL)
-		return NULL;
-	j = json_tokener_parse_ex(tok, s, (int)len);
-	if (j != NULL && json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(j);
-		j = NULL;
-	}
-	json_tokener_free(tok);
-	return j;
-}
-
 /*
  * One JSON request to Supabase (list: POST, delete: DELETE) whose answer
  * is an array; *out is it on PS_OK.
@@ -274,8 +258,7 @@ sb_json(struct run *m, const char *method, const char *url,
 	struct curl_slist *h = NULL, *l;
 	const char *hs[3];
 	struct abuf b = {NULL, 0, 0, 0};
-	json_object *j = NULL;
-	CURL *easy;
+	CURL *easy = NULL;
 	long status;
 	ps_code rc;
 	int bad = 0, i;
@@ -320,21 +303,8 @@ sb_json(struct run *m, const char *method, const char *url,
 	}
 	if (rc != PS_OK)
 		goto out;
-	j = parse_json(b.p, b.len);
-	if (status != 200 || j == NULL ||
-	    !json_object_is_type(j, json_type_array)) {
-		rc = ps_supabase_answer_error(status,
-		    j != NULL && json_object_is_type(j, json_type_object) ?
-		    j : NULL, err);
-		if (rc == PS_OK)
-			rc = ps_err_set(err, PS_E_BACKEND,
-			    "Supabase: unexpected answer");
-		goto out;
-	}
-	*out = j;
-	j = NULL;
+	rc = ps_sb_parse_list(status, b.p, b.len, out, err);
 out:
-	json_object_put(j);
 	if (easy != NULL) {
 		(void)curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
 		(void)curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
@@ -700,7 +670,6 @@ download(struct worker *w, const struct item *it, ps_spool *spool,
 	char url[KEY_MAX * 3 + 600], enc[KEY_MAX * 3 + 1];
 	struct curl_slist *h = NULL, *l;
 	struct dl d;
-	json_object *j;
 	long status;
 	ps_code rc;
 	int bad = 0;
@@ -741,11 +710,7 @@ download(struct worker *w, const struct item *it, ps_spool *spool,
 	if (rc != PS_OK)
 		goto out;
 	if (status != 200) {
-		j = parse_json(d.ebuf.p, d.ebuf.len);
-		rc = ps_supabase_answer_error(status,
-		    j != NULL && json_object_is_type(j, json_type_object) ?
-		    j : NULL, err);
-		json_object_put(j);
+		rc = ps_sb_parse_answer(status, d.ebuf.p, d.ebuf.len, err);
 		if (rc == PS_OK)
 			rc = ps_err_set(err, PS_E_BACKEND,
 			    "Supabase download: HTTP %ld", status);

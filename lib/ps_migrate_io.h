@@ -10,8 +10,8 @@
  *  - ps_supabase_conn_of: the Supabase backend's connection (its libcurl
  *    handle, base URL, bucket and ready-made key headers), so listing,
  *    downloading and deleting reuse the same validated settings and safe
- *    request set-up; ps_supabase_answer_error reads the storage server's
- *    error answers the same way the backend does.
+ *    request set-up.  Its answers are read by ps_sb_parse_answer and
+ *    ps_sb_parse_list (ps_storage_parse.h), as the backend's are.
  */
 #ifndef PS_MIGRATE_IO_H
 #define PS_MIGRATE_IO_H
@@ -24,11 +24,7 @@
 #include "ps_spool.h"
 #include "ps_storage.h"
 #include "ps_storage_http.h"
-
-typedef struct ps_cld_answer {
-	int64_t bytes;		/* "bytes" of the final answer; -1: none */
-	char etag[64];		/* "etag", "" when absent */
-} ps_cld_answer;
+#include "ps_storage_parse.h"
 
 ps_code ps_cloudinary_upload(void *state, ps_spool *spool,
     const ps_storage_object *obj, int overwrite, ps_storage_result *res,
@@ -43,7 +39,5 @@ typedef struct ps_supabase_conn {
 } ps_supabase_conn;
 
 void ps_supabase_conn_of(void *state, ps_supabase_conn *out);
-ps_code ps_supabase_answer_error(long status, json_object *j,
-    ps_err *err);
 
 #endif /* PS_MIGRATE_IO_H */

@@ -313,6 +313,17 @@ qt_is(const unsigned char *t, const char *const *types, size_t n)
 	return 0;
 }
 
+static int
+printable4(const unsigned char *p)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 static enum fmt
 sniff_qt_atoms(const unsigned char *p, size_t len)
 {
@@ -333,6 +344,14 @@ sniff_qt_atoms(const unsigned char *p, size_t len)
 		if (!avail(len, off, 8))
 			return F_RAW;
 		size = be32(p + off);
+		/*
+		 * Four printable bytes before the first type are text
+		 * ("<p>xmdat", "FORMmdat"), not a size: a real first atom
+		 * that large with every byte printable (512 MiB and up)
+		 * loses only its label and is kept as raw.
+		 */
+		if (off == 0 && printable4(p))
+			return F_RAW;
 		if (memcmp(p + off + 4, "mdat", 4) == 0)
 			return size == 0 || size == 1 || size >= 8 ?
 			    F_MOV : F_RAW;
@@ -599,6 +618,14 @@ ps_sniff(const unsigned char *head, size_t len)
 		len = 0;
 	if (len > PS_SNIFF_HEAD_BYTES)
 		len = PS_SNIFF_HEAD_BYTES;
+	/*
+	 * Markup and JSON ("<", "{") are raw, whatever follows.  No format
+	 * detected here starts with either byte, except a QuickTime file
+	 * whose first atom is about 1 GiB or 2 GiB long; it loses only its
+	 * label.
+	 */
+	if (len > 0 && (head[0] == '<' || head[0] == '{'))
+		len = 0;
 	for (i = 0; i < NITEMS(sniffers) && f == F_RAW; i++)
 		f = sniffers[i](head, len);
 	r.kind = fmts[f].kind;

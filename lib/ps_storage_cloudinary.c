@@ -23,13 +23,12 @@
 #include "ps_migrate_io.h"
 #include "ps_storage.h"
 #include "ps_storage_http.h"
+#include "ps_storage_parse.h"
 #include "ps_util.h"
 
 #define WHO "Cloudinary"
 #define NAME_MAX_LEN 128
 #define URL_MAX_LEN 512
-/* How much of a service message is quoted in ours. */
-#define QUOTE_MAX 160
 
 struct cld {
 	ps_shttp *http;
@@ -218,7 +217,7 @@ answer_error(long status, json_object *j, ps_err *err)
 {
 	json_object *e, *m;
 	const char *msg = NULL;
-	char q[QUOTE_MAX + 1];
+	char q[PS_STORAGE_QUOTE_MAX + 1];
 
 	if (j != NULL && json_object_object_get_ex(j, "error", &e) &&
 	    json_object_is_type(e, json_type_object) &&
@@ -232,7 +231,7 @@ answer_error(long status, json_object *j, ps_err *err)
 		return ps_err_set(err, PS_E_BACKEND,
 		    WHO ": HTTP %ld without an error message", status);
 	}
-	ps_shttp_quote(q, sizeof(q), msg, QUOTE_MAX);
+	ps_shttp_quote(q, sizeof(q), msg, PS_STORAGE_QUOTE_MAX);
 	if (status == 400) {
 		if (strncmp(msg, "File size too large", 19) == 0)
 			return ps_err_set(err, PS_E_TOO_LARGE,
@@ -261,12 +260,13 @@ struct chunk {
 	uint64_t start, end, total;
 };
 
-/* One signed upload request of [ch->start, ch->end) of the spool; on
- * PS_OK *answer is the parsed 200 answer (the caller puts it). */
+/* One signed upload request of [ch->start, ch->end) of the spool and
+ * its answer, read by ps_cld_parse_answer (res NULL: an intermediate
+ * chunk). */
 static ps_code
 request(struct cld *c, ps_spool *spool, const ps_storage_object *obj,
-    const struct chunk *ch, int overwrite, json_object **answer,
-    ps_err *err)
+    const struct chunk *ch, int overwrite, ps_storage_result *res,
+    ps_cld_answer *ans, ps_err *err)
 {
 	char url[URL_MAX_LEN + 128], folder[PS_STORAGE_PATH_MAX];
 	char ts[24], sig[PS_CLD_HEX_SIZE], hdr[2][128];
@@ -275,15 +275,13 @@ request(struct cld *c, ps_spool *spool, const ps_storage_object *obj,
 	ps_shttp_range range;
 	curl_mimepart *part;
 	curl_mime *mime = NULL;
-	json_object *j = NULL;
-	const char *k, *v;
+	const char *k, *v, *body;
 	CURL *easy = NULL;
 	long status;
-	size_t i;
+	size_t i, len;
 	ps_code rc;
 	int bad = 0;
 
-	*answer = NULL;
 	snprintf(url, sizeof(url), "%s/v1_1/%s/%s/upload", c->api_url,
 	    c->cloud, obj->resource_type);
 	snprintf(folder, sizeof(folder), "%s/%s", obj->kind, obj->user);
@@ -361,16 +359,9 @@ request(struct cld *c, ps_spool *spool, const ps_storage_object *obj,
 	}
 	if ((rc = ps_shttp_perform(c->http, WHO, &status, err)) != PS_OK)
 		goto out;
-	j = ps_shttp_json(c->http);
-	if (status != 200 || j == NULL ||
-	    json_object_object_get_ex(j, "error", NULL)) {
-		rc = answer_error(status, j, err);
-		goto out;
-	}
-	*answer = j;
-	j = NULL;
+	body = ps_shttp_body(c->http, &len);
+	rc = ps_cld_parse_answer(status, body, len, res, ans, err);
 out:
-	json_object_put(j);
 	/* The handle would keep pointers to these until its next reset. */
 	if (easy != NULL) {
 		(void)curl_easy_setopt(easy, CURLOPT_MIMEPOST, NULL);
@@ -382,12 +373,37 @@ out:
 	return rc;
 }
 
+/*
+ * A secure_url we hand on (Location header, HTML, JSON): http(s), no
+ * byte that ends or breaks it there (a blank, a control byte, a NUL
+ * inside the JSON string), no quote or angle bracket, and it fits.
+ */
+static int
+url_usable(const char *url, size_t len, size_t sz)
+{
+	size_t i;
+	unsigned char c;
+
+	if ((strncmp(url, "https://", 8) != 0 &&
+	    strncmp(url, "http://", 7) != 0) || len >= sz)
+		return 0;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)url[i];
+		if (c <= 0x20 || c == 0x7f || c == '"' || c == '<' ||
+		    c == '>')
+			return 0;
+	}
+	return 1;
+}
+
+/* A 200 answer to a whole upload or its last chunk. */
 static ps_code
 final_answer(json_object *j, ps_storage_result *res, ps_cld_answer *ans,
     ps_err *err)
 {
 	json_object *u, *p, *x;
 	const char *url;
+	size_t plen;
 
 	if (json_object_object_get_ex(j, "existing", &x) &&
 	    json_object_get_boolean(x))
@@ -400,11 +416,10 @@ final_answer(json_object *j, ps_storage_result *res, ps_cld_answer *ans,
 		return ps_err_set(err, PS_E_BACKEND,
 		    WHO ": answer without secure_url or public_id");
 	url = json_object_get_string(u);
-	if ((strncmp(url, "https://", 8) != 0 &&
-	    strncmp(url, "http://", 7) != 0) ||
-	    (size_t)json_object_get_string_len(u) >= sizeof(res->url) ||
-	    (size_t)json_object_get_string_len(p) >= sizeof(res->public_id) ||
-	    strpbrk(url, " \t\r\n\"<>") != NULL)
+	plen = (size_t)json_object_get_string_len(p);
+	if (!url_usable(url, (size_t)json_object_get_string_len(u),
+	    sizeof(res->url)) || plen >= sizeof(res->public_id) ||
+	    strlen(json_object_get_string(p)) != plen)
 		return ps_err_set(err, PS_E_BACKEND,
 		    WHO ": answer with an unusable secure_url");
 	snprintf(res->url, sizeof(res->url), "%s", url);
@@ -424,6 +439,25 @@ final_answer(json_object *j, ps_storage_result *res, ps_cld_answer *ans,
 	return PS_OK;
 }
 
+ps_code
+ps_cld_parse_answer(long status, const char *body, size_t len,
+    ps_storage_result *res, ps_cld_answer *ans, ps_err *err)
+{
+	json_object *j;
+	ps_code rc;
+
+	j = ps_shttp_json_parse(body, len, json_type_object);
+	if (status != 200 || j == NULL ||
+	    json_object_object_get_ex(j, "error", NULL))
+		rc = answer_error(status, j, err);
+	else if (res == NULL)
+		rc = PS_OK;	/* an intermediate chunk */
+	else
+		rc = final_answer(j, res, ans, err);
+	json_object_put(j);
+	return rc;
+}
+
 static ps_code
 upload(void *state, ps_spool *spool, const ps_storage_object *obj,
     int overwrite, ps_storage_result *res, ps_cld_answer *ans, ps_err *err)
@@ -431,19 +465,13 @@ upload(void *state, ps_spool *spool, const ps_storage_object *obj,
 	struct cld *c = state;
 	char upload_id[33];
 	struct chunk ch;
-	json_object *j;
 	ps_code rc;
 
 	memset(&ch, 0, sizeof(ch));
 	ch.total = obj->bytes;
 	if (obj->bytes <= c->chunked_above) {
 		ch.end = obj->bytes;
-		if ((rc = request(c, spool, obj, &ch, overwrite, &j,
-		    err)) != PS_OK)
-			return rc;
-		rc = final_answer(j, res, ans, err);
-		json_object_put(j);
-		return rc;
+		return request(c, spool, obj, &ch, overwrite, res, ans, err);
 	}
 	/* Chunked upload: every chunk but the last is chunk_size (more than
 	 * 5 MiB, as Cloudinary requires); sent in order, one at a time. */
@@ -453,18 +481,14 @@ upload(void *state, ps_spool *spool, const ps_storage_object *obj,
 	for (ch.start = 0; ch.start < ch.total; ch.start = ch.end) {
 		ch.end = ch.total - ch.start > c->chunk_size ?
 		    ch.start + c->chunk_size : ch.total;
-		if ((rc = request(c, spool, obj, &ch, overwrite, &j,
-		    err)) != PS_OK) {
+		if ((rc = request(c, spool, obj, &ch, overwrite,
+		    ch.end == ch.total ? res : NULL, ans, err)) != PS_OK) {
 			ps_err_prefix(err, "chunk at byte %llu",
 			    (unsigned long long)ch.start);
 			return rc;
 		}
-		if (ch.end == ch.total) {
-			rc = final_answer(j, res, ans, err);
-			json_object_put(j);
-			return rc;
-		}
-		json_object_put(j);
+		if (ch.end == ch.total)
+			return PS_OK;
 	}
 	return ps_err_set(err, PS_E_INTERNAL, WHO ": empty chunked upload");
 }

@@ -1,6 +1,7 @@
 /* ps_storage_http.c - see ps_storage_http.h. */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,23 +148,37 @@ ps_shttp_body(const ps_shttp *h, size_t *len)
 json_object *
 ps_shttp_json(const ps_shttp *h)
 {
+	return ps_shttp_json_parse(h->body, h->len, json_type_object);
+}
+
+json_object *
+ps_shttp_json_parse(const char *body, size_t len, json_type type)
+{
 	json_tokener *tok;
 	json_object *j;
 	size_t end;
 
-	if (h->len == 0 || (tok = json_tokener_new()) == NULL)
+	if (body == NULL || len == 0 || len > INT_MAX ||
+	    (tok = json_tokener_new()) == NULL)
 		return NULL;
-	j = json_tokener_parse_ex(tok, h->body, (int)h->len);
+	j = json_tokener_parse_ex(tok, body, (int)len);
 	/* The whole body must be one JSON value (trailing blanks allowed). */
 	end = json_tokener_get_parse_end(tok);
 	if (j != NULL &&
-	    (json_tokener_get_error(tok) != json_tokener_success ||
-	    strspn(h->body + end, " \t\r\n") != h->len - end)) {
+	    json_tokener_get_error(tok) != json_tokener_success) {
 		json_object_put(j);
 		j = NULL;
 	}
 	json_tokener_free(tok);
-	if (j != NULL && !json_object_is_type(j, json_type_object)) {
+	while (j != NULL && end < len) {
+		if (body[end] != ' ' && body[end] != '\t' &&
+		    body[end] != '\r' && body[end] != '\n') {
+			json_object_put(j);
+			j = NULL;
+		}
+		end++;
+	}
+	if (j != NULL && !json_object_is_type(j, type)) {
 		json_object_put(j);
 		j = NULL;
 	}

@@ -48,6 +48,14 @@ ps_code ps_shttp_perform(ps_shttp *h, const char *who, long *status,
 const char *ps_shttp_body(const ps_shttp *h, size_t *len);
 /* The body as a JSON object, or NULL (not JSON, or not an object). */
 json_object *ps_shttp_json(const ps_shttp *h);
+/*
+ * body[0..len) as one JSON value of the given type followed by nothing
+ * but blanks, or NULL: empty, not JSON, another type, trailing bytes (a
+ * NUL among them).  body need not be NUL-terminated and may be NULL when
+ * len is 0.  ps_shttp_json is this on the answer, for json_type_object.
+ */
+json_object *ps_shttp_json_parse(const char *body, size_t len,
+    json_type type);
 long ps_shttp_timeout_ms(const ps_shttp *h);
 long ps_shttp_connect_timeout_ms(const ps_shttp *h);
 

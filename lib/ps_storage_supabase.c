@@ -19,13 +19,13 @@
 #include "ps_migrate_io.h"
 #include "ps_storage.h"
 #include "ps_storage_http.h"
+#include "ps_storage_parse.h"
 #include "ps_util.h"
 
 #define WHO "Supabase"
 #define URL_MAX_LEN 512
 #define KEY_MAX_LEN 4096
 #define BUCKET_MAX_LEN 63
-#define QUOTE_MAX 160
 
 struct sb {
 	ps_shttp *http;
@@ -165,7 +165,7 @@ static ps_code
 answer_error(long status, json_object *j, ps_err *err)
 {
 	const char *msg = jstr(j, "message"), *code = jstr(j, "code");
-	char q[QUOTE_MAX + 1], qc[48];
+	char q[PS_STORAGE_QUOTE_MAX + 1], qc[PS_STORAGE_QUOTE_CODE_MAX + 1];
 	json_object *v;
 	long sc = 0;
 
@@ -184,8 +184,9 @@ answer_error(long status, json_object *j, ps_err *err)
 		return ps_err_set(err, PS_E_BACKEND,
 		    WHO ": HTTP %ld without an error message", status);
 	}
-	ps_shttp_quote(q, sizeof(q), msg, QUOTE_MAX);
-	ps_shttp_quote(qc, sizeof(qc), code != NULL ? code : "", 40);
+	ps_shttp_quote(q, sizeof(q), msg, PS_STORAGE_QUOTE_MAX);
+	ps_shttp_quote(qc, sizeof(qc), code != NULL ? code : "",
+	    PS_STORAGE_QUOTE_CODE_MAX);
 	if (sc == 0 || status != 400)
 		sc = status;
 	switch (sc) {
@@ -210,6 +211,38 @@ answer_error(long status, json_object *j, ps_err *err)
 	}
 }
 
+ps_code
+ps_sb_parse_answer(long status, const char *body, size_t len, ps_err *err)
+{
+	json_object *j;
+	ps_code rc;
+
+	j = ps_shttp_json_parse(body, len, json_type_object);
+	if (status != 200 || jstr(j, "Key") == NULL)
+		rc = answer_error(status, j, err);
+	else
+		rc = PS_OK;
+	json_object_put(j);
+	return rc;
+}
+
+ps_code
+ps_sb_parse_list(long status, const char *body, size_t len,
+    json_object **rows, ps_err *err)
+{
+	json_object *j;
+	ps_code rc;
+
+	*rows = NULL;
+	if (status == 200 &&
+	    (*rows = ps_shttp_json_parse(body, len, json_type_array)) != NULL)
+		return PS_OK;
+	j = ps_shttp_json_parse(body, len, json_type_object);
+	rc = answer_error(status, j, err);
+	json_object_put(j);
+	return rc;
+}
+
 static ps_code
 sb_store(void *state, ps_spool *spool, const ps_storage_object *obj,
     ps_storage_result *res, ps_err *err)
@@ -219,11 +252,10 @@ sb_store(void *state, ps_spool *spool, const ps_storage_object *obj,
 	const char *fixed[4];
 	struct curl_slist *headers = NULL, *l;
 	ps_shttp_range range;
-	json_object *j = NULL;
-	const char *key;
+	const char *body;
 	CURL *easy = NULL;
 	long status;
-	size_t i;
+	size_t i, len;
 	ps_code rc;
 	int bad = 0;
 
@@ -269,12 +301,9 @@ sb_store(void *state, ps_spool *spool, const ps_storage_object *obj,
 	}
 	if ((rc = ps_shttp_perform(s->http, WHO, &status, err)) != PS_OK)
 		goto out;
-	j = ps_shttp_json(s->http);
-	key = jstr(j, "Key");
-	if (status != 200 || key == NULL) {
-		rc = answer_error(status, j, err);
+	body = ps_shttp_body(s->http, &len);
+	if ((rc = ps_sb_parse_answer(status, body, len, err)) != PS_OK)
 		goto out;
-	}
 	snprintf(res->url, sizeof(res->url),
 	    "%s/storage/v1/object/public/%s/%s", s->base, s->bucket,
 	    obj->path);
@@ -282,7 +311,6 @@ sb_store(void *state, ps_spool *spool, const ps_storage_object *obj,
 	    obj->path);
 	rc = PS_OK;
 out:
-	json_object_put(j);
 	if (easy != NULL) {
 		(void)curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
 		(void)curl_easy_setopt(easy, CURLOPT_READDATA, NULL);
@@ -301,12 +329,6 @@ ps_supabase_conn_of(void *state, ps_supabase_conn *out)
 	out->bucket = s->bucket;
 	out->auth = s->auth;
 	out->apikey = s->apikey;
-}
-
-ps_code
-ps_supabase_answer_error(long status, json_object *j, ps_err *err)
-{
-	return answer_error(status, j, err);
 }
 
 const ps_storage_backend ps_storage_supabase = {

@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include "ps_app.h"
+#include "ps_html.h"
 #include "ps_log.h"
 #include "ps_multipart.h"
 #include "ps_spool.h"
@@ -39,146 +40,6 @@
 /* Parts a valid form can have: kind, file and (demo) user.  One more is
  * let through so that the part rules, not the parser, name the problem. */
 #define MAX_PARTS 4
-#define HTML_TYPE "text/html; charset=utf-8"
-#define HTML_CSP "default-src 'none'; style-src 'unsafe-inline'; " \
-	"form-action 'self'"
-
-/* ------------------------------------------------------------ origins */
-
-static int
-host_char(int c)
-{
-	/* RFC 3986, 3.2.2: reg-name as DNS names use it; IPv6 literals. */
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	    c == '.' || c == '-' || c == '_' || c == '[' || c == ']' ||
-	    c == ':';
-}
-
-/*
- * Normalise an origin (RFC 6454, 4 and 6.2): scheme and host lowercased,
- * the scheme's default port dropped.  Only http and https; no userinfo,
- * path, query or fragment (slash: one trailing '/' tolerated, for a
- * setting).  0, or -1 when s is not such an origin.
- */
-static int
-origin_norm(const char *s, int slash, char *out, size_t outsz)
-{
-	size_t n, i, skip, colon = 0, ports;
-	const char *dflt;
-	int https;
-
-	n = strlen(s);
-	if (slash && n > 0 && s[n - 1] == '/')
-		n--;
-	if (n > 8 && strncasecmp(s, "https://", 8) == 0) {
-		https = 1;
-		skip = 8;
-	} else if (n > 7 && strncasecmp(s, "http://", 7) == 0) {
-		https = 0;
-		skip = 7;
-	} else
-		return -1;
-	if (n >= outsz)
-		return -1;
-	memcpy(out, https ? "https://" : "http://", skip);
-	for (i = skip; i < n; i++) {
-		int c = s[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		if (!host_char(c))
-			return -1;
-		if (c == ':')
-			colon = i;
-		else if (c == ']')
-			colon = 0;	/* colons so far were IPv6's */
-		out[i] = (char)c;
-	}
-	if (i == skip || out[skip] == ':')
-		return -1;
-	if (colon != 0) {
-		/* ":port" with 1 to 5 digits and nothing else after it. */
-		for (ports = colon + 1; ports < n; ports++)
-			if (out[ports] < '0' || out[ports] > '9')
-				return -1;
-		if (n - colon - 1 < 1 || n - colon - 1 > 5)
-			return -1;
-		dflt = https ? ":443" : ":80";
-		if (n - colon == strlen(dflt) &&
-		    memcmp(out + colon, dflt, n - colon) == 0)
-			n = colon;
-	}
-	out[n] = '\0';
-	return 0;
-}
-
-/* The origin this request was made to: scheme from HTTPS or
- * REQUEST_SCHEME, host from Host (else SERVER_NAME:SERVER_PORT). */
-static int
-own_origin(const ps_req *req, char *out, size_t outsz)
-{
-	char buf[PS_UPLOAD_ORIGIN_MAX + 16];
-	const char *https, *scheme, *host, *name, *port;
-	int tls, n;
-
-	https = ps_req_param(req, "HTTPS");
-	scheme = ps_req_param(req, "REQUEST_SCHEME");
-	tls = (https != NULL && (strcasecmp(https, "on") == 0 ||
-	    strcmp(https, "1") == 0)) ||
-	    (scheme != NULL && strcasecmp(scheme, "https") == 0);
-	host = ps_req_param(req, "HTTP_HOST");
-	if (host != NULL && *host != '\0')
-		n = snprintf(buf, sizeof(buf), "%s://%s",
-		    tls ? "https" : "http", host);
-	else {
-		name = ps_req_param(req, "SERVER_NAME");
-		port = ps_req_param(req, "SERVER_PORT");
-		if (name == NULL || *name == '\0')
-			return -1;
-		n = snprintf(buf, sizeof(buf), "%s://%s%s%s",
-		    tls ? "https" : "http", name,
-		    port != NULL && *port != '\0' ? ":" : "",
-		    port != NULL ? port : "");
-	}
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return -1;
-	return origin_norm(buf, 0, out, outsz);
-}
-
-ps_code
-ps_upload_check_origin(const ps_req *req, const char *public_origin,
-    ps_err *err)
-{
-	char want[PS_UPLOAD_ORIGIN_MAX], got[PS_UPLOAD_ORIGIN_MAX];
-	const char *site, *origin;
-
-	/*
-	 * Fetch Metadata (W3C), Sec-Fetch-Site: the browser's own word on
-	 * where the request comes from; "none" is a user action (typed
-	 * URL, bookmark).  An unknown value is refused, not guessed at.
-	 */
-	site = ps_req_param(req, "HTTP_SEC_FETCH_SITE");
-	if (site != NULL && strcmp(site, "same-origin") != 0 &&
-	    strcmp(site, "same-site") != 0 && strcmp(site, "none") != 0)
-		return ps_err_set(err, PS_E_FORBIDDEN, "cross-site upload "
-		    "refused (Sec-Fetch-Site: %.32s)", site);
-	/* RFC 6454, 7: the origin that caused the request. */
-	origin = ps_req_param(req, "HTTP_ORIGIN");
-	if (origin == NULL)
-		return PS_OK;
-	if (public_origin != NULL && *public_origin != '\0') {
-		if (origin_norm(public_origin, 1, want, sizeof(want)) != 0)
-			return ps_err_set(err, PS_E_CONFIG, "PUBLIC_ORIGIN "
-			    "is not an http(s) origin");
-	} else if (own_origin(req, want, sizeof(want)) != 0)
-		return ps_err_set(err, PS_E_FORBIDDEN, "cross-site upload "
-		    "refused: the request's own origin is unknown (no Host)");
-	if (origin_norm(origin, 0, got, sizeof(got)) != 0 ||
-	    strcmp(got, want) != 0)
-		return ps_err_set(err, PS_E_FORBIDDEN, "cross-site upload "
-		    "refused (Origin: %.100s)", origin);
-	return PS_OK;
-}
 
 /* ------------------------------------------------------------ settings */
 
@@ -196,7 +57,7 @@ ps_upload_conf_load(ps_upload_conf *conf, const ps_config *cfg,
 		return ps_err_set(err, PS_E_CONFIG,
 		    "SPOOL_DIR must be an absolute path");
 	po = ps_config_str(cfg, PS_CFG_PUBLIC_ORIGIN);
-	if (po != NULL && origin_norm(po, 1, conf->public_origin,
+	if (po != NULL && ps_origin_norm(po, 1, conf->public_origin,
 	    sizeof(conf->public_origin)) != 0)
 		return ps_err_set(err, PS_E_CONFIG, "PUBLIC_ORIGIN must be "
 		    "http(s)://host[:port], like https://example.com");
@@ -393,17 +254,24 @@ ps_upload_receive(ps_req *req, const ps_upload_conf *conf,
 			    "Content-Type must be multipart/form-data");
 		return rc;
 	}
-	/* RFC 3875, 4.1.2 (and ps_http.c): no CONTENT_LENGTH, no body. */
+	/*
+	 * RFC 3875, 4.1.2 (and ps_http.c): no CONTENT_LENGTH, no body --
+	 * unless FastCGI frames it (a chunked request nginx passes on
+	 * unbuffered): then it is read to its end, and the parser's total
+	 * limit refuses it with 413 once it grows past the limit.
+	 */
 	cl = ps_req_param(req, "CONTENT_LENGTH");
-	if (cl == NULL || *cl == '\0')
+	if ((cl == NULL || *cl == '\0') && !ps_req_body_unsized(req))
 		return ps_err_set(err, PS_E_INVALID,
 		    "Content-Length required");
-	if ((len = ps_req_content_length(req)) < 0)
+	if (cl == NULL || *cl == '\0')
+		len = -1;
+	else if ((len = ps_req_content_length(req)) < 0)
 		return ps_err_set(err, PS_E_INVALID,
 		    "malformed Content-Length");
 	/* RFC 9110, 15.5.14: refused before a byte of the body is read. */
 	limit = conf->max_bytes + PS_UPLOAD_OVERHEAD;
-	if ((uint64_t)len > limit)
+	if (len >= 0 && (uint64_t)len > limit)
 		return ps_err_set(err, PS_E_TOO_LARGE, "upload of %lld bytes "
 		    "is over the limit of %llu bytes (UPLOAD_MAX_BYTES) plus "
 		    "%d bytes for the form", (long long)len,
@@ -454,7 +322,7 @@ ps_upload_post(ps_req *req, const ps_upload_conf *conf,
 	ps_code rc, id_rc;
 
 	memset(res, 0, sizeof(*res));
-	rc = ps_upload_check_origin(req, conf->public_origin, err);
+	rc = ps_req_check_origin(req, conf->public_origin, err);
 	if (rc != PS_OK) {
 		if (rc == PS_E_FORBIDDEN)
 			ps_info(TAG, "%s", err->msg);
@@ -490,176 +358,80 @@ ps_upload_post(ps_req *req, const ps_upload_conf *conf,
 
 /* ------------------------------------------------------------ answers */
 
-static void
-put_esc(FILE *f, const char *s)
-{
-	char *e = ps_html_escape(s != NULL ? s : "");
-
-	if (e != NULL) {
-		fputs(e, f);
-		free(e);
-	}
-}
-
-/* An HTML document as a memory stream; NULL on ENOMEM. */
-static FILE *
-html_open(char **buf, size_t *len, const char *title)
-{
-	FILE *f = open_memstream(buf, len);
-
-	if (f == NULL)
-		return NULL;
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n"
-	    "<meta name=\"viewport\" content=\"width=device-width, "
-	    "initial-scale=1\">\n<title>", f);
-	put_esc(f, title);
-	fputs(" - pairstore</title>\n<style>\n"
-	    "body { font: 16px/1.5 system-ui, sans-serif; max-width: 40em; "
-	    "margin: 2em auto; padding: 0 1em; }\n"
-	    "label { display: block; margin: 1em 0 .25em; }\n"
-	    "button { margin-top: 1.5em; padding: .4em 1.2em; }\n"
-	    "dt { font-weight: bold; }\n"
-	    "code, dd { overflow-wrap: anywhere; }\n"
-	    "</style>\n</head>\n<body>\n", f);
-	return f;
-}
-
-/* The program's own URL path, for the form's action and links back. */
-static const char *
-self_path(const ps_req *req)
-{
-	const char *s = ps_req_param(req, "SCRIPT_NAME");
-
-	return s != NULL ? s : "";
-}
-
-static void
-html_send(ps_req *req, int status, FILE *f, char **buf)
-{
-	int bad;
-
-	fputs("</body>\n</html>\n", f);
-	bad = ferror(f);
-	if (fclose(f) != 0 || bad || *buf == NULL) {
-		free(*buf);
-		ps_resp_problem(req, PS_E_NOMEM, NULL);
-		return;
-	}
-	ps_resp_header(req, "Content-Security-Policy", HTML_CSP);
-	ps_resp_header(req, "X-Frame-Options", "DENY");
-	ps_resp_header(req, "Cache-Control", "no-store");
-	ps_resp_text(req, status, HTML_TYPE, *buf);
-	free(*buf);
-}
-
 void
 ps_upload_form_page(ps_req *req, const ps_upload_conf *conf)
 {
 	static const char *const kinds[] = {
 		"deleted-messages", "view-once", "scheduled-status"
 	};
-	const char *user = NULL;
-	char *buf = NULL;
-	size_t len = 0, i;
-	FILE *f;
+	char line[160];
+	ps_html h;
+	size_t i;
 
-	if ((f = html_open(&buf, &len, "Upload media")) == NULL) {
+	if (ps_html_open(&h, "Upload media", 0) != PS_OK) {
 		ps_resp_problem(req, PS_E_NOMEM, NULL);
 		return;
 	}
-	fputs("<h1>Upload media</h1>\n<form method=\"post\" action=\"", f);
-	put_esc(f, self_path(req));
-	fputs("\" enctype=\"multipart/form-data\">\n"
+	ps_html_raw(&h, "<h1>Upload media</h1>\n<form method=\"post\" "
+	    "action=\"");
+	ps_html_put(&h, ps_html_self(req));
+	ps_html_raw(&h, "\" enctype=\"multipart/form-data\">\n"
 	    "<label for=\"kind\">Kind</label>\n"
-	    "<select id=\"kind\" name=\"kind\" required>\n", f);
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		fprintf(f, "<option value=\"%s\">%s</option>\n", kinds[i],
-		    kinds[i]);
-	fputs("</select>\n", f);
-	if (conf->demo) {
-		user = ps_req_query(req, "user");
-		fputs("<label for=\"user\">User id (demo mode)</label>\n"
-		    "<input id=\"user\" name=\"user\" required "
-		    "maxlength=\"64\" pattern=\"[A-Za-z0-9_.\\-]{1,64}\" "
-		    "autocomplete=\"username\" value=\"", f);
-		put_esc(f, user);
-		fputs("\">\n", f);
+	    "<select id=\"kind\" name=\"kind\" required>\n");
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		snprintf(line, sizeof(line), "<option value=\"%s\">%s</option>"
+		    "\n", kinds[i], kinds[i]);
+		ps_html_raw(&h, line);
 	}
-	fprintf(f, "<label for=\"file\">File (at most %llu bytes)</label>\n"
-	    "<input id=\"file\" name=\"file\" type=\"file\" required>\n"
-	    "<button type=\"submit\">Upload</button>\n</form>\n",
-	    (unsigned long long)conf->max_bytes);
-	html_send(req, 200, f, &buf);
+	ps_html_raw(&h, "</select>\n");
+	if (conf->demo) {
+		ps_html_raw(&h, "<label for=\"user\">User id (demo mode)"
+		    "</label>\n<input id=\"user\" name=\"user\" required "
+		    "maxlength=\"64\" pattern=\"[A-Za-z0-9_.\\-]{1,64}\" "
+		    "autocomplete=\"username\" value=\"");
+		ps_html_put(&h, ps_req_query(req, "user"));
+		ps_html_raw(&h, "\">\n");
+	}
+	snprintf(line, sizeof(line), "<label for=\"file\">File (at most "
+	    "%llu bytes)</label>\n", (unsigned long long)conf->max_bytes);
+	ps_html_raw(&h, line);
+	ps_html_raw(&h, "<input id=\"file\" name=\"file\" type=\"file\" "
+	    "required>\n<button type=\"submit\">Upload</button>\n"
+	    "</form>\n");
+	ps_html_send(req, &h, 200);
 }
 
 static void
 result_page(ps_req *req, const ps_storage_result *res)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	char num[32];
+	ps_html h;
 
-	if ((f = html_open(&buf, &len, "Stored")) == NULL) {
+	if (ps_html_open(&h, "Stored", 0) != PS_OK) {
 		ps_resp_problem(req, PS_E_NOMEM, NULL);
 		return;
 	}
-	fputs("<h1>Stored</h1>\n<p><a rel=\"noopener noreferrer\" href=\"",
-	    f);
-	put_esc(f, res->url);
-	fputs("\">", f);
-	put_esc(f, res->url);
-	fputs("</a></p>\n<dl>\n<dt>Backend</dt><dd>", f);
-	put_esc(f, res->backend);
-	fputs("</dd>\n<dt>Type</dt><dd>", f);
-	put_esc(f, res->resource_type);
-	fprintf(f, "</dd>\n<dt>Bytes</dt><dd>%llu</dd>\n<dt>SHA-256</dt>"
-	    "<dd><code>", (unsigned long long)res->bytes);
-	put_esc(f, res->sha256);
-	fputs("</code></dd>\n<dt>Public id</dt><dd><code>", f);
-	put_esc(f, res->public_id);
-	fputs("</code></dd>\n</dl>\n<p><a href=\"", f);
-	put_esc(f, self_path(req));
-	fputs("\">Upload another file</a></p>\n", f);
+	ps_html_raw(&h, "<h1>Stored</h1>\n<p><a rel=\"noopener noreferrer\" "
+	    "href=\"");
+	ps_html_put(&h, res->url);
+	ps_html_raw(&h, "\">");
+	ps_html_put(&h, res->url);
+	ps_html_raw(&h, "</a></p>\n<dl>\n<dt>Backend</dt><dd>");
+	ps_html_put(&h, res->backend);
+	ps_html_raw(&h, "</dd>\n<dt>Type</dt><dd>");
+	ps_html_put(&h, res->resource_type);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)res->bytes);
+	ps_html_raw(&h, "</dd>\n<dt>Bytes</dt><dd>");
+	ps_html_raw(&h, num);
+	ps_html_raw(&h, "</dd>\n<dt>SHA-256</dt><dd><code>");
+	ps_html_put(&h, res->sha256);
+	ps_html_raw(&h, "</code></dd>\n<dt>Public id</dt><dd><code>");
+	ps_html_put(&h, res->public_id);
+	ps_html_raw(&h, "</code></dd>\n</dl>\n<p><a href=\"");
+	ps_html_put(&h, ps_html_self(req));
+	ps_html_raw(&h, "\">Upload another file</a></p>\n");
 	ps_resp_header(req, "Location", res->url);
-	html_send(req, 201, f, &buf);
-}
-
-static void
-error_page(ps_req *req, const ps_err *err)
-{
-	ps_code code = err->code != PS_OK ? err->code : PS_E_INTERNAL;
-	int status = ps_code_http_status(code);
-	char *buf = NULL, title[64];
-	size_t len = 0;
-	FILE *f;
-
-	if (status >= 500)
-		/* As ps_app_error(): the detail is for the log only. */
-		ps_error("Server", "%s %s: %s", ps_req_method(req),
-		    self_path(req), err->msg);
-	else if (code == PS_E_AUTH)
-		/* RFC 9110, 15.5.2 */
-		ps_resp_header(req, "WWW-Authenticate",
-		    "Bearer realm=\"pairstore\"");
-	snprintf(title, sizeof(title), "%d %s", status,
-	    ps_http_reason(status));
-	if ((f = html_open(&buf, &len, title)) == NULL) {
-		ps_resp_problem(req, code, NULL);
-		return;
-	}
-	fputs("<h1>", f);
-	put_esc(f, title);
-	fputs("</h1>\n<p>", f);
-	put_esc(f, ps_code_title(code));
-	if (status < 500 && err->msg[0] != '\0') {
-		fputs(": ", f);
-		put_esc(f, err->msg);
-	}
-	fputs("</p>\n<p><a href=\"", f);
-	put_esc(f, self_path(req));
-	fputs("\">Back to the form</a></p>\n", f);
-	html_send(req, status, f, &buf);
+	ps_html_send(req, &h, 201);
 }
 
 void
@@ -670,7 +442,8 @@ ps_upload_respond(ps_req *req, ps_code rc, const ps_storage_result *res,
 
 	if (rc != PS_OK) {
 		if (ps_req_wants_html(req))
-			error_page(req, err);
+			ps_html_error(req, err, NULL, ps_html_self(req),
+			    "Back to the form");
 		else
 			ps_app_error(req, err);
 		return;

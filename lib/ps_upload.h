@@ -15,19 +15,9 @@
  * the spool is gone when ps_upload_post() returns, whatever happened
  * (DESIGN.md, invariant 5).
  *
- * Cross-site posts (ps_upload_check_origin) are refused with 403:
- *  1. Sec-Fetch-Site, when sent, must be same-origin, same-site or none
- *     (Fetch Metadata; every current browser sends it);
- *  2. then Origin, when sent, must be PUBLIC_ORIGIN when that is set,
- *     else the request's own origin: https when HTTPS is "on" (or
- *     REQUEST_SCHEME is https), else http, "://", and the Host header
- *     (RFC 6454; scheme and host compared without case, a default port
- *     is the same as none).  "Origin: null" never matches.
- * A request with neither header is not from a browser form and passes:
- * it carries its own credentials (a bearer token) or none.  Behind a
- * proxy that terminates TLS the request's own origin is wrong: set
- * PUBLIC_ORIGIN there.
+ * Cross-site posts (ps_req_check_origin, ps_http.h) are refused with 403.
  */
+
 #ifndef PS_UPLOAD_H
 #define PS_UPLOAD_H
 
@@ -48,7 +38,7 @@
 /* Longest kind or user value (the longest kind is 16, a user id 64). */
 #define PS_UPLOAD_FIELD_MAX 64
 /* Room for a normalised "scheme://host:port" origin. */
-#define PS_UPLOAD_ORIGIN_MAX 256
+#define PS_UPLOAD_ORIGIN_MAX PS_ORIGIN_MAX
 
 typedef struct ps_upload_conf {
 	uint64_t max_bytes;	/* UPLOAD_MAX_BYTES: the file part */
@@ -66,10 +56,6 @@ typedef struct ps_upload_conf {
 ps_code ps_upload_conf_load(ps_upload_conf *conf, const ps_config *cfg,
     ps_err *err);
 
-/* The rules above: PS_OK or PS_E_FORBIDDEN.  public_origin may be NULL
- * or "" (the request's own origin), else it is normalised first. */
-ps_code ps_upload_check_origin(const ps_req *req, const char *public_origin,
-    ps_err *err);
 
 /*
  * A form as received: the file spooled and finished (NULL when there

@@ -11,7 +11,7 @@ PS_BUILD_PACKAGES="build-essential autoconf automake pkg-config \
 libfcgi-dev libhiredis-dev libcurl4-openssl-dev libjson-c-dev libssl-dev"
 PS_RUN_PACKAGES="redis-server curl"
 PS_TEST_PACKAGES="valgrind python3 lighttpd openssl libfcgi-bin apache2 \
-libapache2-mod-fcgid"
+libapache2-mod-fcgid nginx spawn-fcgi multiwatch chromium fonts-dejavu-core"
 PS_FUZZ_PACKAGES="clang-14 libclang-rt-14-dev"
 PS_BENCH_PACKAGES="wrk"
 

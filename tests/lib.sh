@@ -21,6 +21,13 @@ check() {
 
 diag() { echo "# $*"; }
 
+is() {	# is GOT WANT DESCRIPTION
+	[ "$1" = "$2" ]
+	_is_st=$?
+	ok $_is_st "$3"
+	[ $_is_st -eq 0 ] || diag "got '$1', want '$2'"
+}
+
 done_testing() {
 	echo "1..$tap_n"
 	[ "$tap_fail" -eq 0 ]

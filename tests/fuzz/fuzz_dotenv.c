@@ -47,16 +47,6 @@ struct rec {
 	int max_line;
 };
 
-/*
- * Known finding (tests/fuzz/regressions/fuzz_dotenv/backslash-crlf): in a
- * double-quoted value, a backslash before a CRLF keeps the CR (the LF
- * file gives "\\\n", the CRLF file "\\\r\n").  Tolerated while it is
- * open so the campaign can go on; set to 0 once ps_config.c is fixed.
- */
-#ifndef TOLERATE_BACKSLASH_CRLF
-#define TOLERATE_BACKSLASH_CRLF 1
-#endif
-
 static int memfd = -1;
 static char memfd_path[64];
 
@@ -130,23 +120,6 @@ parse(const char *buf, size_t len, struct rec *r, ps_err *err)
 		    "message \"%s\" does not name the file", err->msg);
 	}
 	return rc;
-}
-
-/* Is crlf the LF value with every backslash-LF spelled backslash-CRLF? */
-static int
-known_crlf_difference(const char *lf, const char *crlf)
-{
-	if (!TOLERATE_BACKSLASH_CRLF)
-		return 0;
-	while (*lf != '\0') {
-		if (lf[0] == '\\' && lf[1] == '\n' && crlf[0] == '\\' &&
-		    crlf[1] == '\r' && crlf[2] == '\n') {
-			lf += 2;
-			crlf += 3;
-		} else if (*lf++ != *crlf++)
-			return 0;
-	}
-	return *crlf == '\0';
 }
 
 /* Is s inside any value or name that may legitimately be shown? */
@@ -248,8 +221,7 @@ check_crlf(const char *buf, size_t size, ps_code rc, const ps_err *err,
 		a = &lf->e[i];
 		b = &crlf.e[i];
 		FUZZ_CHECK(strcmp(a->key, b->key) == 0 &&
-		    a->line == b->line && (strcmp(a->value, b->value) == 0 ||
-		    known_crlf_difference(a->value, b->value)),
+		    a->line == b->line && strcmp(a->value, b->value) == 0,
 		    "entry %zu (%s, line %d) differs with CRLF", i, a->key,
 		    a->line);
 	}

@@ -13,8 +13,9 @@
  *   3 HTTP_AUTHORIZATION, 4 REMOTE_USER / HTTP_X_PAIRSTORE_USER
  *                       ps_auth_identify() in jwt, remote_user, demo
  *   5 HTTP_ORIGIN, 6 HTTP_SEC_FETCH_SITE
- *                       read back through ps_req_param() (no program
- *                       checks them yet: see README.md)
+ *                       ps_req_check_origin() (pair and upload), with
+ *                       Host "Example.COM:80" when bit 6 of byte 0 is
+ *                       set, and ps_origin_norm()
  *   7 a value echoed with ps_resp_header()
  *
  * Invariants:
@@ -28,7 +29,13 @@
  *  - an identified user always passes ps_user_id_valid(); in jwt mode
  *    nothing made up is ever accepted;
  *  - ps_resp_header() refuses CR, LF, NUL and other controls, and the
- *    response has exactly the headers that were accepted.
+ *    response has exactly the headers that were accepted;
+ *  - the origin check passes a request without Origin and
+ *    Sec-Fetch-Site, refuses any Sec-Fetch-Site but same-origin,
+ *    same-site and none, and passes an Origin only when it normalises to
+ *    the request's own origin (or PUBLIC_ORIGIN); ps_origin_norm() gives
+ *    a lower-case http(s) origin without a default port, and is
+ *    idempotent.
  */
 #include "config.h"
 
@@ -49,6 +56,64 @@
 #define NLINES 8
 
 static ps_auth *auth_jwt, *auth_remote, *auth_demo;
+
+static void
+check_norm(const char *s)
+{
+	char a[PS_ORIGIN_MAX], b[PS_ORIGIN_MAX];
+	size_t i, n;
+
+	if (s == NULL || ps_origin_norm(s, 0, a, sizeof(a)) != 0)
+		return;
+	FUZZ_CHECK(strncmp(a, "http://", 7) == 0 ||
+	    strncmp(a, "https://", 8) == 0, "origin \"%.60s\"", a);
+	for (i = 0; a[i] != '\0'; i++)
+		FUZZ_CHECK(!(a[i] >= 'A' && a[i] <= 'Z'), "upper case in "
+		    "\"%.60s\"", a);
+	n = strlen(a);
+	FUZZ_CHECK(!(n > 4 && strncmp(a, "https", 5) == 0 &&
+	    strcmp(a + n - 4, ":443") == 0) && !(n > 3 &&
+	    strncmp(a, "http:", 5) == 0 && strcmp(a + n - 3, ":80") == 0),
+	    "default port kept in \"%.60s\"", a);
+	FUZZ_CHECK(ps_origin_norm(a, 0, b, sizeof(b)) == 0 &&
+	    strcmp(a, b) == 0, "not idempotent: \"%.60s\"", a);
+}
+
+static void
+check_origin(const ps_req *req, const char *origin, const char *site,
+    int has_host)
+{
+	static const char *const publics[] = { NULL, "https://Example.com/" };
+	char got[PS_ORIGIN_MAX];
+	ps_err err;
+	ps_code rc;
+	size_t k;
+
+	check_norm(origin);
+	for (k = 0; k < 2; k++) {
+		memset(&err, 0, sizeof(err));
+		rc = ps_req_check_origin(req, publics[k], &err);
+		FUZZ_CHECK(rc == PS_OK || rc == PS_E_FORBIDDEN,
+		    "origin check gave %d", (int)rc);
+		if (rc != PS_OK)
+			fuzz_check_err_msg(&err);
+		if (origin == NULL && site == NULL)
+			FUZZ_CHECK(rc == PS_OK, "no Origin, no Sec-Fetch-Site, "
+			    "refused");
+		if (site != NULL && strcmp(site, "same-origin") != 0 &&
+		    strcmp(site, "same-site") != 0 && strcmp(site, "none") != 0)
+			FUZZ_CHECK(rc == PS_E_FORBIDDEN, "Sec-Fetch-Site "
+			    "\"%.40s\" passed", site);
+		if (rc == PS_OK && origin != NULL) {
+			FUZZ_CHECK(ps_origin_norm(origin, 0, got,
+			    sizeof(got)) == 0 && strcmp(got, k == 0 ?
+			    "http://example.com" : "https://example.com") == 0,
+			    "Origin \"%.60s\" passed", origin);
+			FUZZ_CHECK(k == 1 || has_host, "Origin passed without "
+			    "a Host to compare it with");
+		}
+	}
+}
 
 static ps_auth *
 mk_auth(const char *mode, const char *secret)
@@ -267,6 +332,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "HTTP_X_PAIRSTORE_USER=%s", lines[i]) < 0)
 			abort();
 	}
+	if (data[0] & 0x40)
+		params[nparams++] = "HTTP_HOST=Example.COM:80";
 	params[nparams] = NULL;
 	req = ps_req_mem_new(params, NULL, 0);
 	if (req == NULL)
@@ -288,6 +355,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < NLINES - 1; i++)
 		check_param(req, names[i], lines[i]);
 
+	check_origin(req, lines[5] != NULL &&
+	    strlen(lines[5]) <= PS_HTTP_MAX_HEADER_VALUE ? lines[5] : NULL,
+	    lines[6] != NULL && strlen(lines[6]) <= PS_HTTP_MAX_HEADER_VALUE ?
+	    lines[6] : NULL, (data[0] & 0x40) != 0);
 	check_identify(auth_jwt, req, 1);
 	check_identify(auth_remote, req, 0);
 	check_identify(auth_demo, req, 0);
@@ -324,7 +395,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ps_req_mem_free(req);
 	for (i = 1; i < nparams; i++)
-		free(params[i]);
+		if (strcmp(params[i], "HTTP_HOST=Example.COM:80") != 0)
+			free(params[i]);
 	for (i = 0; i < NLINES; i++)
 		free(lines[i]);
 	return 0;

@@ -31,38 +31,6 @@
 
 #define CANARY "Qz7CanaryPw"
 
-/*
- * Known finding (tests/fuzz/regressions/fuzz_redis_url/mask-*): the
- * masker cuts the authority at the first '/', '?' or '#' and a query
- * parameter at '&' or '#', while the parser takes a unix: user info up
- * to the first '/' and a query value up to '&'; a password after a '#'
- * or with a '?' or '#' in a unix: user info is shown.  Tolerated while it
- * is open (those URLs are not checked); set to 0 once ps_config.c is
- * fixed.
- */
-#ifndef TOLERATE_MASK_DELIMS
-#define TOLERATE_MASK_DELIMS 1
-#endif
-
-/* A URL of the known finding's shape. */
-static int
-known_mask_gap(const char *url, const ps_redis_target *t)
-{
-	const char *auth, *at, *slash;
-
-	if (!TOLERATE_MASK_DELIMS)
-		return 0;
-	if (strchr(url, '#') != NULL)
-		return 1;
-	if (!t->is_unix || (auth = strstr(url, "://")) == NULL)
-		return 0;
-	auth += 3;
-	slash = auth + strcspn(auth, "/");
-	at = strchr(auth, '@');
-	return at != NULL && at < slash &&
-	    memchr(auth, '?', (size_t)(at - auth)) != NULL;
-}
-
 static int
 terminated(const char *s, size_t sz)
 {
@@ -151,9 +119,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ps_config_mask_url(url, masked, masksz);
 	FUZZ_CHECK(terminated(masked, masksz), "masked URL");
 	if (ncanary == 1 && strstr(t.password, CANARY) != NULL) {
-		FUZZ_CHECK(strstr(masked, CANARY) == NULL ||
-		    known_mask_gap(url, &t), "the password shows in the "
-		    "masked URL \"%s\"", masked);
+		FUZZ_CHECK(strstr(masked, CANARY) == NULL, "the password "
+		    "shows in the masked URL \"%s\"", masked);
 		FUZZ_CHECK(strstr(desc, CANARY) == NULL, "the password "
 		    "shows in the description");
 	}

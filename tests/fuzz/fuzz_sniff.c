@@ -12,8 +12,7 @@
  *    than that many bytes is the answer for the first
  *    PS_SNIFF_HEAD_BYTES, whatever follows;
  *  - a truncated header is labelled as what it is or as raw, never as
- *    something else: every prefix gives the full head's answer or raw
- *    (not enforced while TOLERATE_PREFIX_RELABEL is 1, see below);
+ *    something else: every prefix gives the full head's answer or raw;
  *  - text formats are never labelled as media: a head starting with
  *    "<" (HTML, SVG, XML) or "{" (JSON) is raw.
  */
@@ -25,29 +24,6 @@
 
 #include "ps_sniff.h"
 #include "fuzz_common.h"
-
-/*
- * Known finding (tests/fuzz/regressions/fuzz_sniff/prefix-form-mdat): the
- * sniffers overlap, so a prefix can match an earlier family that the
- * whole head does not reach: "FORMmdat" is a QuickTime mdat atom, the
- * same 12 bytes followed by "AIFF" are AIFF.  ps_sniff.h promises "a
- * truncated header is either labelled as what it is or as raw"; that
- * holds per family, not across families.  Set to 0 to check it.
- */
-#ifndef TOLERATE_PREFIX_RELABEL
-#define TOLERATE_PREFIX_RELABEL 1
-#endif
-
-/*
- * Known finding (tests/fuzz/regressions/fuzz_sniff/html-as-quicktime):
- * a QuickTime file without ftyp is recognised by "mdat" or "moov" at
- * offset 4 whatever the 4 size bytes before it, so the HTML document
- * "<p>xmdat</p><script>..." is labelled video/quicktime.  Tolerated
- * (heads with mdat/moov at 4 are not checked) while it is open.
- */
-#ifndef TOLERATE_QT_TEXT
-#define TOLERATE_QT_TEXT 1
-#endif
 
 static int
 same(ps_sniff_result a, ps_sniff_result b)
@@ -158,14 +134,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(pre, copy, k);
 		r2 = ps_sniff(k > 0 ? pre : NULL, k);
 		free(pre);
-		FUZZ_CHECK(r2.kind == PS_MEDIA_RAW || same(r, r2) ||
-		    TOLERATE_PREFIX_RELABEL,
+		FUZZ_CHECK(r2.kind == PS_MEDIA_RAW || same(r, r2),
 		    "the first %zu bytes are %s, all %zu are %s", k, r2.mime,
 		    cut, r.mime);
 	}
-	if (size > 0 && (data[0] == '<' || data[0] == '{') &&
-	    !(TOLERATE_QT_TEXT && size >= 8 && (memcmp(data + 4, "mdat",
-	    4) == 0 || memcmp(data + 4, "moov", 4) == 0)))
+	if (size > 0 && (data[0] == '<' || data[0] == '{'))
 		FUZZ_CHECK(r.kind == PS_MEDIA_RAW, "text labelled %s", r.mime);
 	free(copy);
 	return 0;

@@ -7,9 +7,9 @@
  * quoting of service messages (ps_shttp_quote).  The answer is fed
  * through libcurl from a memfd with a file:// URL (the only option
  * changed after ps_shttp_begin), so no network is involved.  The
- * backends' own answer parsing (answer_error, final_answer, jstr in
- * ps_storage_cloudinary.c and ps_storage_supabase.c) is static: see
- * README.md, "Pending", for what to expose so this harness can reach it.
+ * backends' own answer parsing (ps_cld_parse_answer, ps_sb_parse_answer,
+ * ps_sb_parse_list in lib/ps_storage_parse.h) has its own harness,
+ * fuzz_storage_parse.c.
  *
  * Input: byte 0 picks a small quote buffer; the rest is the answer body.
  *

@@ -228,6 +228,149 @@ def storage_answer():
           b"\x05{\"message\":\"line\\nbreak\\u0007\"}\r\n")
 
 
+def storage_parse():
+    # Header: parser (0 Cloudinary final, 1 the same without ans, 2 an
+    # intermediate chunk, 3 Supabase upload, 4 Supabase list), status
+    # index (0 = 200, 8 = 400, 11 = 401, 12 = 403, 13 = 404, 14 = 409,
+    # 15 = 413, 16 = 420, 17 = 429, 18 = 500, 19 = 502, 21 = 0) or 0xf0
+    # and two bytes (status + 1000, big endian).
+    def hdr(mode, st):
+        if isinstance(st, tuple):
+            v = st[0] + 1000
+            return bytes([mode, 0xf0, v >> 8, v & 0xff])
+        return bytes([mode, st, 0, 0])
+    cld_ok = {
+        "asset_id": "b5e6d2b39ba3e0869d67141ba7dba6cf",
+        "public_id": "view-once/alice/20261130T014924Z-0123456789abcdef01234567",
+        "version": 1719307544, "version_id": "7d2cc533bee9ff39f7da7414b61fce7e",
+        "signature": "d0b1009e3271a942836c25756ce3e04d205bf754",
+        "width": 1920, "height": 1080, "format": "png",
+        "resource_type": "image", "created_at": "2024-06-25T09:25:44Z",
+        "tags": [], "bytes": 68, "type": "upload",
+        "etag": "a2f8a8b3c3d3e3f3a2f8a8b3c3d3e3f3",
+        "url": "http://res.cloudinary.com/demo/image/upload/v1719307544/"
+               "view-once/alice/x.png",
+        "secure_url": "https://res.cloudinary.com/demo/image/upload/"
+                      "v1719307544/view-once/alice/x.png",
+        "original_filename": "file", "api_key": "614335564976464"}
+    video = dict(cld_ok, resource_type="video", format="mp4",
+                 duration=13.76, bytes=20971520)
+    seeds = {
+        "cld-ok": (0, 0, cld_ok),
+        "cld-ok-noans": (1, 0, cld_ok),
+        "cld-video": (0, 0, video),
+        "cld-existing": (0, 0, dict(cld_ok, existing=True)),
+        "cld-no-secure-url": (0, 0, {"public_id": "x", "url": "http://a/"}),
+        "cld-javascript-url": (0, 0, dict(cld_ok,
+                               secure_url="javascript:alert(1)")),
+        "cld-url-quote": (0, 0, dict(cld_ok,
+                          secure_url="https://a/\"><script>")),
+        "cld-chunk": (2, 0, {"done": False, "bytes": 20000000}),
+        "cld-chunk-error": (2, 8, {"error": {"message":
+                            "Chunk size doesn't match upload size"}}),
+        "cld-too-large": (0, 8, {"error": {"message":
+            "File size too large. Got 10485761. Maximum is 10485760. "
+            "Upgrade your plan to enjoy higher limits "
+            "https://www.cloudinary.com/pricing/upgrades/file-limit"}}),
+        "cld-stale": (0, 8, {"error": {"message":
+            "Stale request - reported time is 2026-11-30 01:49:24 +0000 "
+            "which is more than 1 hour ago"}}),
+        "cld-invalid-image": (0, 8, {"error": {"message":
+                              "Invalid image file"}}),
+        "cld-empty-file": (0, 8, {"error": {"message": "Empty file"}}),
+        "cld-bad-signature": (0, 11, {"error": {"message":
+            "Invalid Signature 4fdf465dd89451cc1ed8ec5b3e314e8a51695704. "
+            "String to sign - 'folder=view-once/alice&overwrite=0&"
+            "public_id=x&timestamp=1719307544'."}}),
+        "cld-404": (0, 13, {"error": {"message": "cloud_name is disabled"}}),
+        "cld-420": (0, 16, {"error": {"message": "Rate Limit Exceeded"}}),
+        "cld-429": (0, 17, {"error": {"message": "Too many requests"}}),
+        "cld-500": (0, 18, {"error": {"message": "General Error"}}),
+        "cld-200-error": (0, 0, {"error": {"message": "odd"}}),
+        "cld-error-string": (0, 8, {"error": "not an object"}),
+        "sb-ok": (3, 0, {"Id": "0b3c0a9e-6f7b-4b0e-9d43-3b1f4e1b8e5a",
+                         "Key": "media/view-once/alice/x.png"}),
+        "sb-409": (3, 8, {"statusCode": "409", "code": "KeyAlreadyExists",
+                          "error": "Duplicate",
+                          "message": "The resource already exists"}),
+        "sb-413": (3, 8, {"statusCode": "413", "code": "EntityTooLarge",
+                          "error": "Payload too large", "message":
+                          "The object exceeded the maximum allowed size"}),
+        "sb-403": (3, 8, {"statusCode": "403", "code": "AccessDenied",
+                          "error": "Unauthorized",
+                          "message": "invalid signature"}),
+        "sb-404-bucket": (3, 8, {"statusCode": "404",
+                                 "error": "Bucket not found",
+                                 "message": "Bucket not found"}),
+        "sb-number-code": (3, 8, {"statusCode": 413,
+                                  "error": "Payload too large"}),
+        "sb-500": (3, 18, {"statusCode": "409", "error": "internal",
+                           "message": "Internal Server Error"}),
+        "sb-429": (3, 17, {"message": "Too many requests"}),
+        "sb-huge-code": (3, 8, {"statusCode": "99999999999999999999999",
+                                "message": "x"}),
+        "sb-200-no-key": (3, 0, {"Id": "x"}),
+        "sb-list": (4, 0, [
+            {"name": "dir", "id": None, "updated_at": None,
+             "created_at": None, "last_accessed_at": None,
+             "metadata": None},
+            {"name": "x.png", "id": "0b3c0a9e-6f7b-4b0e-9d43-3b1f4e1b8e5a",
+             "updated_at": "2026-11-30T01:49:24.123Z",
+             "created_at": "2026-11-30T01:49:24.123Z",
+             "last_accessed_at": "2026-11-30T01:49:24.123Z",
+             "metadata": {"size": 68, "mimetype": "image/png",
+                          "eTag": "\"a2f8a8b3c3d3e3f3a2f8a8b3c3d3e3f3\"",
+                          "cacheControl": "max-age=3600",
+                          "lastModified": "2026-11-30T01:49:24.000Z",
+                          "contentLength": 68, "httpStatusCode": 200}}]),
+        "sb-list-empty": (4, 0, []),
+        "sb-list-error": (4, 8, {"statusCode": "404",
+                                 "error": "Bucket not found",
+                                 "message": "Bucket not found"}),
+    }
+    for name, (mode, st, body) in sorted(seeds.items()):
+        write("fuzz_storage_parse", name, hdr(mode, st) +
+              json.dumps(body).encode())
+    raw = {
+        "html-502": (0, 19, b"<html>\r\n<head><title>502 Bad Gateway"
+                     b"</title></head>\r\n<body>\r\n<center><h1>502 Bad "
+                     b"Gateway</h1></center>\r\n<hr><center>nginx</center>"
+                     b"\r\n</body>\r\n</html>\r\n"),
+        "html-200": (3, 0, b"<!DOCTYPE html><html><body>Supabase"
+                     b"</body></html>"),
+        "truncated": (0, 0, b'{"asset_id":"a","public_id":"x","secure_url'
+                      b'":"https://res.cloudinary.com/demo/ima'),
+        "truncated-error": (3, 8, b'{"statusCode":"409","code":"KeyAlre'),
+        "trailing": (3, 0, b'{"Key":"a/b"} x'),
+        "trailing-blanks": (4, 0, b'[] \t\r\n'),
+        "nul-inside": (3, 0, b'{"Key":"a\x00b"}'),
+        "nul-after": (0, 0, b'{"error":{"message":"x"}}\x00'),
+        "empty": (3, 8, b""),
+        "huge-numbers": (0, 0, b'{"public_id":"x","secure_url":"https://a/'
+                         b'b","bytes":99999999999999999999999999,"etag":'
+                         b'1e999}'),
+        "negative-bytes": (0, 0, b'{"public_id":"x","secure_url":"http://a/'
+                           b'","bytes":-9223372036854775808,"etag":"\\u0007'
+                           b'e"}'),
+        "control-message": (0, 8, b'{"error":{"message":"line\\nbreak'
+                            b'\\u0007\\u0000 end\\r\\n"}}'),
+        "canary-outside": (3, 18, b'{"secret":"\x01","message":"boom"}'),
+        "canary-in-message": (3, 8, b'{"statusCode":"403","code":"\x01",'
+                              b'"message":"key \x01 refused"}'),
+        "long-message": (0, 18, b'{"error":{"message":"' + b"A" * 400 +
+                         b'"}}'),
+        "status-raw-999": (3, (999,), b'{"message":"odd status"}'),
+        "status-raw-negative": (0, (-7,), b'{"error":{"message":"x"}}'),
+        "deep": (4, 0, b"[" * 200 + b"]" * 200),
+        "duplicate-keys": (0, 0, b'{"secure_url":"https://a/","public_id":'
+                           b'"x","secure_url":"ftp://b/"}'),
+        "utf8": (3, 8, '{"statusCode":"400","code":"InvalidKey","message"'
+                 ':"Invalid key: vid\u00e9o/\u00fc\u00df.png"}'.encode()),
+    }
+    for name, (mode, st, body) in sorted(raw.items()):
+        write("fuzz_storage_parse", name, hdr(mode, st) + body)
+
+
 def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
@@ -241,6 +384,7 @@ def main():
     sniff()
     cld_sign()
     storage_answer()
+    storage_parse()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@
 #
 # Environment:
 #   FUZZ_SECONDS     seconds per harness (default 10; --smoke forces 10)
+#   FUZZ_SEED        libFuzzer's -seed.  --smoke uses a fixed one
+#                    (default 20261130), so the gate in scripts/test walks
+#                    the same inputs on every machine and a smoke that
+#                    passes here passes in CI; deeper runs take a random
+#                    seed unless this is set
 #   FUZZ_RUNS        stop a harness after this many executions instead
 #                    (FUZZ_SECONDS still caps the time)
 #   FUZZ_CC          the compiler (default clang-14, else clang)
@@ -31,11 +36,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
 seconds=${FUZZ_SECONDS:-10}
+seed=${FUZZ_SEED:-}
 mode=fuzz
 harnesses=
 for arg in "$@"; do
 	case $arg in
-	--smoke) seconds=10 ;;
+	--smoke) seconds=10; seed=${FUZZ_SEED:-20261130} ;;
 	--replay) mode=replay ;;
 	--build-only) mode=build ;;
 	-h|--help)
@@ -47,7 +53,8 @@ for arg in "$@"; do
 done
 
 all="fuzz_multipart fuzz_query fuzz_form_json fuzz_headers fuzz_jwt
-fuzz_dotenv fuzz_redis_url fuzz_sniff fuzz_cld_sign fuzz_storage_answer"
+fuzz_dotenv fuzz_redis_url fuzz_sniff fuzz_cld_sign fuzz_storage_answer
+fuzz_storage_parse"
 [ -n "$harnesses" ] || harnesses=$all
 
 # Library sources each harness needs, besides the common ones.
@@ -65,6 +72,9 @@ sources() {
 	fuzz_cld_sign) echo ps_cloudinary_sign.c ;;
 	fuzz_storage_answer) echo ps_storage_http.c ps_curl.c ps_spool.c \
 	    ps_config.c ;;
+	fuzz_storage_parse) echo ps_storage_cloudinary.c \
+	    ps_storage_supabase.c ps_storage_http.c ps_curl.c ps_spool.c \
+	    ps_config.c ps_cloudinary_sign.c ;;
 	esac
 }
 # -max_len per harness: a little over each parser's own input limit.
@@ -80,6 +90,7 @@ max_len() {
 	fuzz_sniff) echo 12288 ;;
 	fuzz_cld_sign) echo 16384 ;;
 	fuzz_storage_answer) echo 70000 ;;
+	fuzz_storage_parse) echo 70000 ;;
 	esac
 }
 
@@ -274,6 +285,7 @@ for h in "$@"; do
 	else
 		runs="-max_total_time=$seconds"
 	fi
+	[ -n "$seed" ] && runs="$runs -seed=$seed"
 	# shellcheck disable=SC2086
 	"$bin" $common_opts $runs $dict "$tmp/corpus/$h" >"$log" 2>&1
 	rc=$?

@@ -57,15 +57,6 @@ is() {	# is GOT WANT DESCRIPTION
 	ok $st "$3"
 	[ $st -eq 0 ] || diag "got '$1', want '$2'"
 }
-todo() {	# todo GOT WANT DESCRIPTION REASON: a known bug (TAP TODO)
-	tap_n=$((tap_n + 1))
-	if [ "$1" = "$2" ]; then
-		echo "ok $tap_n - $3 # TODO $4"
-	else
-		echo "not ok $tap_n - $3 # TODO $4"
-		diag "got '$1', want '$2'"
-	fi
-}
 hs() {	# hs SUB: an HS256 token
 	MKJWT_SECRET=$JWT_SECRET "$MKJWT" --alg HS256 --sub "$1" --exp-in 300
 }
@@ -88,6 +79,33 @@ environ_names() {	# the variable names in PID's environment
 	tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | sed 's/=.*//'
 }
 
+# media_line PATH: "CODE TYPE [DISPOSITION] NOSNIFF SANDBOX" of GET PATH.
+media_line() {
+	_ml=$(req GET "$1")
+	_sb=""
+	hdr Content-Security-Policy | grep -Eq '(^|; *)sandbox(;|$)' &&
+	    _sb=sandbox
+	echo "$_ml $(hdr Content-Type) [$(hdr Content-Disposition)]" \
+	    "$(hdr X-Content-Type-Options) $_sb"
+}
+# The media types lib/ps_sniff.c gives stored files: "EXT MIME" lines,
+# raw (.bin) left out.
+sniff_table() {
+	sed -n 's/^[[:space:]]*\[F_[A-Z0-9_]*\] = {PS_MEDIA_\([A-Z]*\), "\([^"]*\)", "\([^"]*\)"},.*/\1 \3 \2/p' \
+	    "$top/lib/ps_sniff.c" | awk '$1 != "RAW" { print $2, $3 }' | sort
+}
+# The AddType lines of a media block as "EXT MIME", and its in-place
+# (FilesMatch) extensions, one a line.
+conf_types() {
+	sed -n 's/^[#[:space:]]*AddType //p' "$1" | awk '{
+		for (i = 2; i <= NF; i++) { e = $i; sub(/^[.]/, "", e); print e, $1 } }' |
+	    sort
+}
+conf_inline() {
+	sed -n 's/.*<FilesMatch "\\\.(\([a-z0-9|]*\))\$">.*/\1/p' "$1" |
+	    tr '|' '\n' | sort
+}
+
 # The status line of the answer to a request that declares a body of
 # LENGTH bytes and sends 7 of them; "timeout" after 10 s.
 declared_body() {	# declared_body PATH LENGTH HEADER
@@ -100,7 +118,9 @@ s.sendall(("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n"
            "Content-Length: %s\r\nConnection: close\r\n\r\nphone=1"
            % (sys.argv[2], sys.argv[4], sys.argv[3])).encode())
 try:
-    print(s.recv(200).split(b"\r\n")[0].decode())
+    head = s.recv(4096).split(b"\r\n\r\n")[0].split(b"\r\n")
+    ctype = [h for h in head if h.lower().startswith(b"content-type:")]
+    print(head[0].decode() + " | " + (ctype[0].decode() if ctype else ""))
 except socket.timeout:
     print("timeout")
 EOF
@@ -233,9 +253,11 @@ mode_vhost() {
 	*) st=1 ;;
 	esac
 	ok $st "vhost: a declared 200 MB body: answered at once ($line)"
-	todo "${line#HTTP/1.1 }" "413 Request Entity Too Large" \
-	    "vhost: ... with 413" \
-	    "pair must refuse CONTENT_LENGTH over its limit before reading"
+	# mod_fcgid 2.3.9 does not pass Apache's 413 on: it runs the
+	# program with an empty body and CONTENT_LENGTH 0, so the answer is
+	# the program's 400 for a missing phone (apache-conf/README.md).
+	is "$line" "HTTP/1.1 400 Bad Request | Content-Type: application/problem+json" \
+	    "vhost: ... refused by the program, which never saw the body"
 
 	# Files planted by hand, in a user the upload check does not use
 	# (its directories would be root's, not writable by the programs).
@@ -255,6 +277,41 @@ mode_vhost() {
 	code=$(req GET /media/deleted-messages/planted/x.png)
 	is "$code:$(hdr Content-Disposition)" "200:" \
 	    "vhost: media: an image is shown inline"
+	media_htaccess_planted vhost "$PS_TEST_APACHE_MEDIA"
+}
+
+# Hostile files planted in a media directory (MEDIA) and what Apache
+# makes of them: only the extension decides, nothing runs or is listed.
+media_htaccess_planted() {	# media_htaccess_planted MODE MEDIA
+	_d=$2/deleted-messages/planted
+	mkdir -p "$_d" &&
+	    printf '<script>alert(1)</script>' >"$_d/x.html" &&
+	    printf '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>' \
+	    >"$_d/x.svg" &&
+	    printf '#!/bin/sh\necho Content-Type: text/html\necho\necho ran\n' \
+	    >"$_d/x.cgi" && chmod 755 "$_d/x.cgi" &&
+	    printf '\211PNG\r\n\032\n' >"$_d/x.png" &&
+	    ln -sf /etc/passwd "$_d/passwd.png" &&
+	    chmod -R a+rX "$2/deleted-messages"
+	for _f in x.html x.svg x.cgi; do
+		is "$(media_line "/media/deleted-messages/planted/$_f")" \
+		    "200 application/octet-stream [attachment] nosniff sandbox" \
+		    "$1: media: a planted $_f is inert data, a download"
+	done
+	grep -q '^echo ran' "$T/body"
+	ok $? "$1: media: ... the script's text, not its output"
+	is "$(media_line /media/deleted-messages/planted/x.png)" \
+	    "200 image/png [] nosniff sandbox" \
+	    "$1: media: a .png is shown in place as image/png"
+	_l=$(media_line /media/deleted-messages/planted/passwd.png)
+	[ "${_l%% *}" != 200 ] && ! grep -q 'root:' "$T/body"
+	ok $? "$1: media: a symlink is not followed (${_l%% *})"
+	for _p in /media/ /media/deleted-messages/ \
+	    /media/deleted-messages/planted/; do
+		_c=$(req GET "$_p")
+		! grep -q 'x\.svg' "$T/body" && [ "$_c" != 200 ]
+		ok $? "$1: media: GET $_p: $_c, no listing"
+	done
 }
 
 mode_htaccess() {
@@ -278,6 +335,20 @@ mode_htaccess() {
 	ok $? "htaccess: not a byte of it"
 	code=$(req GET /cgi-bin/.htaccess)
 	is "$code" 403 "htaccess: nor the .htaccess"
+
+	# public_html/media/.htaccess, as htaccess.example says to write it.
+	pub=$(dirname "$PS_TEST_APACHE_CGIBIN")
+	mkdir -p "$pub/media" &&
+	    sed -n '/^# BEGIN media\/.htaccess$/,/^# END media\/.htaccess$/{
+		/^# BEGIN /d; /^# END /d; s/^# \{0,1\}//; p; }' \
+	    "$top/apache-conf/htaccess.example" >"$pub/media/.htaccess" &&
+	    chmod 755 "$pub/media" && chmod 644 "$pub/media/.htaccess"
+	grep -q '^Header always set X-Content-Type-Options nosniff$' \
+	    "$pub/media/.htaccess"
+	ok $? "htaccess: media/.htaccess taken from htaccess.example"
+	media_htaccess_planted htaccess "$pub/media"
+	code=$(req GET /media/.htaccess)
+	is "$code" 403 "htaccess: media: the .htaccess itself is not served"
 }
 
 mode_cgi() {
@@ -326,7 +397,47 @@ upload_check() {
 		is "$code" 200 "$m: the stored file is served at its URL"
 		cmp -s "$T/body" "$T/5mb.bin"
 		ok $? "$m: byte for byte"
+		is "$(media_line "$path")" \
+		    "200 application/octet-stream [attachment] nosniff sandbox" \
+		    "$m: media: raw data: octet-stream, a download, nosniff, sandbox"
+		upload_media_check
 	fi
+}
+
+# vhost: an HTML upload is stored raw and served as a download; every
+# sample of tests/data/media is stored under its extension and shown in
+# place with the type lib/ps_sniff.c gives it.
+upload_media_check() {
+	printf '<!doctype html><script>alert(document.cookie)</script>\n' \
+	    >"$T/evil.html"
+	# (Not deleted-messages: the planted files made that directory
+	# root's, not writable by the programs.)
+	code=$(req POST /cgi-bin/upload -H "$id" -F kind=view-once \
+	    -F "file=@$T/evil.html;type=text/html")
+	is "$code:$(json resource_type)" 201:raw \
+	    "$m: media: an HTML upload is stored raw"
+	path=$(json url)
+	path=/media/${path#"$LOCAL_STORAGE_URL"/}
+	is "$(media_line "$path")" \
+	    "200 application/octet-stream [attachment] nosniff sandbox" \
+	    "$m: media: ... and served as a download, not as text/html"
+	table=$(sniff_table)
+	bad=""
+	n=0
+	for f in "$top"/tests/data/media/sample*.*; do
+		req POST /cgi-bin/upload -H "$id" -F kind=scheduled-status \
+		    -F "file=@$f;type=application/octet-stream" >/dev/null
+		path=$(json url)
+		path=/media/${path#"$LOCAL_STORAGE_URL"/}
+		ext=${path##*.}
+		mime=$(echo "$table" | awk -v e="$ext" '$1 == e { print $2 }')
+		got=$(media_line "$path")
+		[ -n "$mime" ] && [ "$got" = "200 $mime [] nosniff sandbox" ] ||
+		    bad="$bad ${f##*/}=$ext:$got"
+		n=$((n + 1))
+	done
+	[ $n -gt 10 ] && [ -z "$bad" ]
+	ok $? "$m: media: $n sample files shown in place with their type${bad:+ (wrong:$bad)}"
 }
 
 # ------------------------------------------------------------ main
@@ -428,6 +539,15 @@ tap_n=$(cat "$T/count")
 tap_fail=$(grep '^not ok' "$T/tap" | grep -vc '# TODO')
 is "$(stat -c %a "$T")" "$tmpmode" \
     "the test directory has its mode back ($tmpmode)"
+# The media lists: lib/ps_sniff.c's media types, no more, no less.
+table=$(sniff_table)
+for f in pairstore-vhost.conf htaccess.example; do
+	is "$(conf_types "$top/apache-conf/$f")" "$table" \
+	    "$f: media AddType lines: exactly lib/ps_sniff.c's media types"
+	is "$(conf_inline "$top/apache-conf/$f")" \
+	    "$(echo "$table" | cut -d' ' -f1)" \
+	    "$f: media shown in place: exactly those extensions"
+done
 if pgrep -x apache2 >/dev/null 2>&1; then
 	diag "apache2 processes on this machine (not ours):" \
 	    "$(pgrep -x apache2 | tr '\n' ' ')"

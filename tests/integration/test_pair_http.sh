@@ -296,6 +296,54 @@ phase_on_demand() {
 	    "leaving no heartbeat behind"
 }
 
+phase_plain_forms() {
+	# A browser without JavaScript posts the form and follows pages.
+	html='Accept: text/html,application/xhtml+xml,*/*;q=0.8'
+	code=$(req POST /cgi-bin/pair -H "$html" -H 'Sec-Fetch-Site: same-origin' \
+	    -d 'user=hana&phone=4915123456789')
+	is "$code" 303 "form post: 303 See Other"
+	is "$(hdr Location)" "/cgi-bin/status?job=pair%3Ahana&user=hana" \
+	    "to the job's status page, naming the demo user"
+	code=$(req POST /cgi-bin/pair -H "$html" \
+	    -d 'user=hana&phone=4915123456789')
+	is "$code:$(hdr Retry-After | grep -c '^[0-9][0-9]*$')" 429:1 \
+	    "a second form post: 429 with Retry-After"
+	grep -q 'already in progress. Try again in [0-9]* second' "$T/body"
+	ok $? "... and a page that says how long to wait"
+	hdr Content-Type | grep -q '^text/html'
+	ok $? "... as text/html"
+	code=$(req GET '/cgi-bin/status?job=pair%3Ahana&user=hana' -H "$html")
+	is "$code" 200 "the status page: 200"
+	grep -q 'http-equiv="refresh"' "$T/body" &&
+	    grep -Eq 'id="state">Waiting: position [1-9][0-9]* in line' \
+	    "$T/body"
+	ok $? "waiting, with its position, refreshing itself"
+	is "$(hdr Cache-Control)" no-store "status page: Cache-Control no-store"
+	hdr Content-Security-Policy | grep -q "default-src 'none'"
+	ok $? "status page: a Content-Security-Policy without scripts"
+	drain
+	req GET '/cgi-bin/status?job=pair%3Ahana&user=hana' -H "$html" >/dev/null
+	grep -Eq 'class="code" id="code">[A-Z0-9]{4}-[A-Z0-9]{4}<' "$T/body"
+	ok $? "once done: the code, grouped XXXX-XXXX"
+	! grep -q 'http-equiv="refresh"' "$T/body"
+	ok $? "... and the page stops refreshing"
+	code=$(req GET '/cgi-bin/status?job=pair%3Ahana&user=ivan' -H "$html")
+	is "$code" 403 "another user's status page: 403"
+	! grep -Eq '[A-Z0-9]{4}-[A-Z0-9]{4}' "$T/body"
+	ok $? "... without the code"
+	code=$(req POST /cgi-bin/pair -H "$html" -H 'Sec-Fetch-Site: cross-site' \
+	    -d 'user=ivan&phone=4915123456789')
+	is "$code" 403 "a form post from another site: 403"
+	code=$(req GET '/cgi-bin/status?job=pair%3Aivan&user=ivan' -H "$html")
+	is "$code" 404 "... and nothing was submitted"
+	code=$(req POST /cgi-bin/pair -H "$html" -d 'user=ivan&phone=12')
+	is "$code" 400 "a bad phone in a form post: 400"
+	grep -q '<a href="/">Back to the form</a>' "$T/body"
+	ok $? "... a page linking back to the site's form"
+	code=$(req GET /cgi-bin/status/health)
+	is "$(json auth_mode)" demo "health names the identity mode"
+}
+
 # ------------------------------------------------------------ main
 
 lighttpd_run() {	# lighttpd_run PHASE [harness options]
@@ -325,6 +373,7 @@ WORKER_SPAWN=true WORKER_IDLE_EXIT_S=2 lighttpd_run on_demand
 unset JWT_SECRET
 JWT_PUBLIC_KEY_FILE=$(cd "$keys" && pwd)/test-rsa-public.pem \
     lighttpd_run rs256
+AUTH_MODE=demo lighttpd_run plain_forms
 printf 'frank:test-only-pw\n' >"$T/users"
 AUTH_MODE=remote_user lighttpd_run remote_user --basic-auth "$T/users"
 

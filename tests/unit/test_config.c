@@ -269,6 +269,11 @@ mask_url_hides_passwords(void)
 		{"redis://h/0?password=a#s3cret", "redis://h/0?password=****"},
 		{"redis://[:pw@d1?password=s3cret",
 		    "redis://[:****@d1?password=****"},
+		/* A '?' ends a redis:// authority; a later '@' belongs to
+		 * the query's password value. */
+		{"redis://u@h?db=3&password=a@b//c",
+		    "redis://****@h?db=3&password=****"},
+		{"redis://h?password=x@y", "redis://h?password=****"},
 	};
 	char buf[256];
 	size_t i;

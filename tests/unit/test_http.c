@@ -364,7 +364,7 @@ static void
 body_over_limit_refused_before_reading(void)
 {
 	static const ps_req_io io = {
-		count_param, count_read, count_write, NULL
+		count_param, count_read, count_write, NULL, 0
 	};
 	const char *body = "unset";
 	ps_err err = {0};

@@ -166,6 +166,12 @@ static const struct sample never_media[] = {
 	    "\x68\x04\0\0\x16\0\0\0", RAW),
 	LIT("amr_without_newline", "#!AMR-NB", RAW),
 	LIT("flac_first_block_not_streaminfo", "fLaC\x04\0\0\x22", RAW),
+	/* Found by fuzz_sniff: text is never a QuickTime atom. */
+	LIT("html_with_mdat_at_4", "<p>xmdat</p><script>alert(1)</script>",
+	    RAW),
+	LIT("json_with_moov_at_4", "{\"a\"moov\0\0\0\x08mvhd", RAW),
+	LIT("form_mdat_prefix_of_aiff", "FORMmdat", RAW),
+	LIT("text_then_mdat", "abcdmdat and more words", RAW),
 };
 
 /* ---- helpers --------------------------------------------------------- */

@@ -693,7 +693,7 @@ upload_identity(void)
 	    "... for the web server's user (%s)", c.res.path);
 }
 
-/* ps_upload_check_origin() with up to four parameters. */
+/* ps_req_check_origin() with up to four parameters. */
 static ps_code
 origin(const char *public_origin, const char *p1, const char *p2,
     const char *p3, const char *p4)
@@ -716,7 +716,7 @@ origin(const char *public_origin, const char *p1, const char *p2,
 	params[n] = NULL;
 	if ((req = ps_req_mem_new(params, NULL, 0)) == NULL)
 		tap_bail("ps_req_mem_new");
-	rc = ps_upload_check_origin(req, public_origin, &err);
+	rc = ps_req_check_origin(req, public_origin, &err);
 	ps_req_mem_free(req);
 	return rc;
 }
