@@ -24,8 +24,13 @@ ps_user_id_valid(const char *s)
 		    c == '-'))
 			return 0;
 	}
-	/* "." and ".." would be path components in storage paths. */
-	return i > 0 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+	/*
+	 * A user id is a directory name in storage paths: no leading dot,
+	 * so not "." or "..", and not a hidden file a web server treats
+	 * specially (".htaccess" would make Apache refuse every file of
+	 * that kind's directory).
+	 */
+	return i > 0 && s[0] != '.';
 }
 
 ps_code

@@ -10,7 +10,7 @@
 
 #include "ps_error.h"
 
-/* User ids (DESIGN.md): [A-Za-z0-9_.-]{1,64}, and not "." or "..". */
+/* User ids (DESIGN.md): [A-Za-z0-9_.-]{1,64}, not starting with a dot. */
 #define PS_USER_ID_MAX 64
 int ps_user_id_valid(const char *s);
 

@@ -67,6 +67,14 @@
 # APACHE_CONF the configuration files (apache-conf/ beside tests/).
 # PS_TEST_KEEP_TMPDIR=1 keeps the directory for a post-mortem.
 #
+# PS_TEST_ARTIFACTS (make check sets it to tests/artifacts of the build
+# tree): every secret value written to the programs' .env (the settings
+# flagged SECRET or URLSECRET in lib/ps_settings*.def) is appended to
+# $PS_TEST_ARTIFACTS/secrets/values, and on exit the error log and the
+# access log are copied to $PS_TEST_ARTIFACTS/logs/TEST-PID.log and
+# TEST-PID-access.log (TEST: PS_TEST_NAME, which tests/with-redis.sh
+# sets), for tests/integration/test_secrets.sh.
+#
 # Linux only: it reads /proc to find what Apache started.
 set -u
 
@@ -240,6 +248,11 @@ for n in $pass_names; do
 	fi
 done
 
+# ------------------------------------------------------------ artifacts
+
+# record_secrets, save_logs (PS_TEST_ARTIFACTS): tests/artifacts.sh.
+. "$here/artifacts.sh"
+
 # ------------------------------------------------------------ processes
 
 spid=""		# what the shell started (setsid or apache2 itself)
@@ -336,6 +349,7 @@ cleanup() {
 		wait_gone 50 "$cmd_pid" || kill -KILL "$cmd_pid" 2>/dev/null
 	fi
 	stop_apache
+	save_logs "${errlog:-}" "$tmp/logs/access.log"
 	if [ "${PS_TEST_KEEP_TMPDIR:-0}" = 1 ]; then
 		echo "# $me: kept $tmp" >&2
 	else
@@ -446,6 +460,8 @@ htaccess | cgi)
 esac
 echo "pairstore-test" >"$docroot/ping.txt"
 chmod 644 "$docroot/ping.txt"
+# shellcheck disable=SC2086
+record_secrets $env_names
 write_env "$envfile"
 while read -r name prog; do
 	[ -n "$name" ] || continue

@@ -40,6 +40,14 @@
 # the binary (default: lighttpd from PATH, /usr/sbin or /sbin).
 # PS_TEST_KEEP_TMPDIR=1 keeps the directory for a post-mortem.
 #
+# PS_TEST_ARTIFACTS (make check sets it to tests/artifacts of the build
+# tree): every secret value handed to the programs (the settings
+# flagged SECRET or URLSECRET in lib/ps_settings*.def, from this
+# environment and PAIRSTORE_ENV_FILE) is appended to
+# $PS_TEST_ARTIFACTS/secrets/values, and on exit the error log is
+# copied to $PS_TEST_ARTIFACTS/logs/TEST-PID.log (TEST: PS_TEST_NAME,
+# which tests/with-redis.sh sets), for tests/integration/test_secrets.sh.
+#
 # Linux only: it reads /proc to find what lighttpd started.
 set -u
 
@@ -49,6 +57,7 @@ pass_re=$pass_re'|CLOUDINARY_|SUPABASE_|LOCAL_STORAGE_|UPLOAD_|PUBLIC_'
 pass_re=$pass_re'|WORKER_|STORAGE_|BACKEND_|SPOOL_|MEDIA_|ASAN_|UBSAN_|LSAN_)'
 pass_re=$pass_re'[A-Za-z0-9_]*$'
 prog_path=/usr/bin:/bin
+here=$(cd "$(dirname "$0")" && pwd)
 
 die() {
 	echo "$me: $*" >&2
@@ -177,6 +186,11 @@ LIGHTTPD=${LIGHTTPD:-$(PATH=$PATH:/usr/sbin:/sbin command -v lighttpd)}
 pass_names=$(awk -v re="$pass_re" \
     'BEGIN { for (k in ENVIRON) if (k ~ re) print k }' </dev/null | sort)
 
+# ------------------------------------------------------------ artifacts
+
+# record_secrets, save_logs (PS_TEST_ARTIFACTS): tests/artifacts.sh.
+. "$here/artifacts.sh"
+
 # ------------------------------------------------------------ processes
 
 # "STATE PPID STARTTIME" of a PID from /proc/PID/stat (proc(5)); the
@@ -301,6 +315,9 @@ stop_lighttpd() {
 	fi
 }
 
+# shellcheck disable=SC2086
+record_secrets $pass_names
+
 # ------------------------------------------------------------ temp dir
 
 if [ -n "${PS_TEST_TMPDIR:-}" ]; then
@@ -322,6 +339,7 @@ cleanup() {
 		wait_gone 50 "$cmd_pid" || kill -KILL "$cmd_pid" 2>/dev/null
 	fi
 	stop_lighttpd
+	save_logs "${errlog:-}"
 	if [ "${PS_TEST_KEEP_TMPDIR:-0}" = 1 ]; then
 		echo "# $me: kept $tmp" >&2
 	else

@@ -7,9 +7,18 @@
 # is stopped by PID on every exit path.  Exported to the test:
 #   PS_TEST_REDIS_PORT PS_TEST_REDIS_SOCK PS_TEST_REDIS_CONF
 #   PS_TEST_REDIS_PIDFILE PS_TEST_TMPDIR REDIS_URL
+# and PS_TEST_NAME, the test's file name without directory and
+# extension (tests/with-lighttpd.sh and tests/with-apache.sh name their
+# log copies after it).
 # PS_TEST_WRAPPER (e.g. "valgrind --error-exitcode=99 ...") runs the test
 # program under a tool; PS_TEST_WRAP_MATCH limits that to test names
 # matching a shell pattern.
+# PS_TEST_ARTIFACTS (make check sets it to tests/artifacts of the build
+# tree): before the temp directory is removed, its files under 1 MiB
+# (answers, logs, TAP the test left there) are copied to
+# $PS_TEST_ARTIFACTS/responses/TEST-PID/ for
+# tests/integration/test_secrets.sh; configuration and key files
+# (*.env, .env, *.pem, *.key, *.secrets) and Redis data files are not.
 set -u
 
 # The test is the first argument that is not an interpreter path.
@@ -41,7 +50,21 @@ command -v "$REDIS_SERVER" >/dev/null 2>&1 || {
 }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pairstore-test.XXXXXX") || exit 99
+test_name=${prog##*/}
+test_name=${test_name%.*}
 redis_pid=""
+# What the test left in its temp directory, for the secrets check.
+save_responses() {
+	[ -n "${PS_TEST_ARTIFACTS:-}" ] && [ -d "$tmp" ] || return 0
+	dest=$PS_TEST_ARTIFACTS/responses/$test_name-$$
+	mkdir -p "$dest" || return 0
+	(cd "$tmp" && find . -type f -size -1024k ! -name '*.env' \
+	    ! -name .env ! -name '*.pem' ! -name '*.key' ! -name '*.secrets' \
+	    ! -name '*.rdb' ! -name '*.aof' ! -name 'appendonly*' -print0 \
+	    2>/dev/null | head -z -n 5000 | tar --null -T - -cf - 2>/dev/null) |
+	    (cd "$dest" && tar -xf - 2>/dev/null)
+	return 0
+}
 cleanup() {
 	for pid in "$redis_pid" "$(cat "$tmp/redis.pid" 2>/dev/null)"; do
 		[ -n "$pid" ] && kill "$pid" 2>/dev/null
@@ -54,6 +77,7 @@ cleanup() {
 		done
 		kill -9 "$pid" 2>/dev/null
 	done
+	save_responses
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -101,6 +125,7 @@ export PS_TEST_REDIS_SOCK=$tmp/redis.sock
 export PS_TEST_REDIS_CONF=$tmp/redis.conf
 export PS_TEST_REDIS_PIDFILE=$tmp/redis.pid
 export PS_TEST_TMPDIR=$tmp
+export PS_TEST_NAME="$test_name"
 export REDIS_URL=unix://$tmp/redis.sock
 export REDIS_SERVER
 

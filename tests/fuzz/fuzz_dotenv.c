@@ -131,8 +131,11 @@ shown_elsewhere(const struct rec *r, const char *s)
 
 	for (i = 0; i < r->n; i++) {
 		k = ps_config_lookup(r->e[i].key);
+		/* Shown: a setting that is not secret, and the parts of a
+		 * URL other than its password. */
 		if (strstr(r->e[i].key, s) != NULL ||
-		    ((k < 0 || !ps_config_is_secret((ps_setting)k)) &&
+		    ((k < 0 || !ps_config_is_secret((ps_setting)k) ||
+		    strstr(r->e[i].key, "_URL") != NULL) &&
 		    strstr(r->e[i].value, s) != NULL))
 			return 1;
 	}

@@ -460,6 +460,9 @@ test_user_id(void)
 	ok(!ps_user_id_valid(".."), "user_id_refuses_dotdot");
 	ok(!ps_user_id_valid("."), "user_id_refuses_dot");
 	ok(ps_user_id_valid("a..b"), "user_id_accepts_inner_dots");
+	ok(ps_user_id_valid("a."), "user_id_accepts_trailing_dot");
+	ok(!ps_user_id_valid(".htaccess"), "user_id_refuses_leading_dot");
+	ok(!ps_user_id_valid(".a"), "user_id_refuses_hidden_name");
 	ok(!ps_user_id_valid("al ice"), "user_id_refuses_space");
 	ok(!ps_user_id_valid("caf\xc3\xa9"), "user_id_refuses_non_ascii");
 	ok(!ps_user_id_valid("a:b"), "user_id_refuses_colon");
