@@ -3,7 +3,8 @@
  * LOCAL_STORAGE_DIR, served by the web server at LOCAL_STORAGE_URL.
  *
  * <dir>/<kind>/<userId>/<name>; the kind and user directories are made
- * (0750) as needed and opened one component at a time with O_NOFOLLOW,
+ * (0750, files 0640; 0755 and 0644 with LOCAL_STORAGE_WORLD_READABLE) as
+ * needed and opened one component at a time with O_NOFOLLOW,
  * so a symlink planted in the tree is refused, never followed.  A file
  * appears at its final name only once complete (DESIGN.md, invariant 5):
  * the spool is linked into place when it is on the same filesystem,
@@ -27,11 +28,14 @@
 #include "ps_util.h"
 
 #define WHO "local storage"
-#define DIR_MODE 0750
-#define FILE_MODE 0640
+/* The web server reads the files as the programs' group (0640), or as
+ * anyone when LOCAL_STORAGE_WORLD_READABLE is set (0644). */
+#define DIR_MODE(l) ((l)->world ? 0755 : 0750)
+#define FILE_MODE(l) ((l)->world ? 0644 : 0640)
 #define COPY_BUF (64 * 1024)
 
 struct loc {
+	int world;		/* LOCAL_STORAGE_WORLD_READABLE */
 	char dir[PATH_MAX];
 	char url[PS_STORAGE_URL_MAX - PS_STORAGE_PATH_MAX - 2];
 };
@@ -78,6 +82,7 @@ loc_open(void **state, const ps_config *cfg, const char **missing,
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return ps_err_set(err, PS_E_NOMEM, "out of memory");
 	snprintf(l->dir, sizeof(l->dir), "%s", dir);
+	l->world = ps_config_bool(cfg, PS_CFG_LOCAL_STORAGE_WORLD_READABLE);
 	memcpy(l->url, url, n);
 	l->url[n] = '\0';
 	*state = l;
@@ -87,11 +92,11 @@ loc_open(void **state, const ps_config *cfg, const char **missing,
 /* Open (making it first if needed) the directory name in parent without
  * following a symlink; -1 with err set on failure. */
 static int
-subdir(int parent, const char *name, ps_err *err)
+subdir(const struct loc *l, int parent, const char *name, ps_err *err)
 {
 	int fd, made = 0;
 
-	if (mkdirat(parent, name, DIR_MODE) == 0)
+	if (mkdirat(parent, name, DIR_MODE(l)) == 0)
 		made = 1;
 	else if (errno != EEXIST) {
 		ps_err_set(err, PS_E_IO, "cannot make directory %s: %s",
@@ -112,27 +117,27 @@ subdir(int parent, const char *name, ps_err *err)
 	if (made) {
 		/* The mode we meant, whatever the umask; the new entry
 		 * made durable. */
-		(void)fchmod(fd, DIR_MODE);
+		(void)fchmod(fd, DIR_MODE(l));
 		(void)fsync(parent);
 	}
 	return fd;
 }
 
 static int
-open_base(const char *dir, ps_err *err)
+open_base(const struct loc *l, ps_err *err)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (fd < 0 && errno == ENOENT && mkdir(dir, DIR_MODE) == 0)
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && mkdir(l->dir, DIR_MODE(l)) == 0)
+		fd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		ps_err_set(err, PS_E_IO, "cannot open %s: %s", dir,
+		ps_err_set(err, PS_E_IO, "cannot open %s: %s", l->dir,
 		    strerror(errno));
 	return fd;
 }
 
 static ps_code
-copy_to(ps_spool *spool, int fd, ps_err *err)
+copy_to(const struct loc *l, ps_spool *spool, int fd, ps_err *err)
 {
 	unsigned char *buf;
 	uint64_t off = 0;
@@ -160,7 +165,7 @@ copy_to(ps_spool *spool, int fd, ps_err *err)
 		}
 		off += got;
 	}
-	if (rc == PS_OK && (fchmod(fd, FILE_MODE) < 0 || fsync(fd) < 0))
+	if (rc == PS_OK && (fchmod(fd, FILE_MODE(l)) < 0 || fsync(fd) < 0))
 		rc = ps_err_set(err, PS_E_IO, "cannot sync: %s",
 		    strerror(errno));
 out:
@@ -171,17 +176,18 @@ out:
 /* Copy into an unnamed file in dfd and link it as name.  PS_E_UNSUPPORTED
  * when O_TMPFILE or linking it is not available here. */
 static ps_code
-copy_unnamed(ps_spool *spool, int dfd, const char *name, ps_err *err)
+copy_unnamed(const struct loc *l, ps_spool *spool, int dfd, const char *name,
+    ps_err *err)
 {
 #ifdef O_TMPFILE
 	char proc[64];
 	ps_code rc;
 	int fd, r;
 
-	fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, FILE_MODE);
+	fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, FILE_MODE(l));
 	if (fd < 0)
 		return ps_err_set(err, PS_E_UNSUPPORTED, "no O_TMPFILE");
-	if ((rc = copy_to(spool, fd, err)) != PS_OK) {
+	if ((rc = copy_to(l, spool, fd, err)) != PS_OK) {
 		close(fd);
 		return rc;
 	}
@@ -197,6 +203,7 @@ copy_unnamed(ps_spool *spool, int dfd, const char *name, ps_err *err)
 		return ps_err_set(err, PS_E_CONFLICT, "%s exists", name);
 	return ps_err_set(err, PS_E_UNSUPPORTED, "cannot link O_TMPFILE");
 #else
+	(void)l;
 	(void)spool;
 	(void)dfd;
 	(void)name;
@@ -207,7 +214,8 @@ copy_unnamed(ps_spool *spool, int dfd, const char *name, ps_err *err)
 /* Copy into ".<name>.part" in dfd, link it as name, remove the temp
  * name on every path. */
 static ps_code
-copy_named(ps_spool *spool, int dfd, const char *name, ps_err *err)
+copy_named(const struct loc *l, ps_spool *spool, int dfd, const char *name,
+    ps_err *err)
 {
 	char tmp[PS_STORAGE_NAME_MAX + 8];
 	ps_code rc;
@@ -215,11 +223,11 @@ copy_named(ps_spool *spool, int dfd, const char *name, ps_err *err)
 
 	snprintf(tmp, sizeof(tmp), ".%s.part", name);
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, FILE_MODE);
+	    O_CLOEXEC, FILE_MODE(l));
 	if (fd < 0)
 		return ps_err_set(err, PS_E_IO, "cannot create a temp "
 		    "file: %s", strerror(errno));
-	rc = copy_to(spool, fd, err);
+	rc = copy_to(l, spool, fd, err);
 	close(fd);
 	if (rc == PS_OK && linkat(dfd, tmp, dfd, name, 0) < 0)
 		rc = errno == EEXIST ?
@@ -239,19 +247,19 @@ loc_store(void *state, ps_spool *spool, const ps_storage_object *obj,
 	ps_err e = {0};
 	ps_code rc;
 
-	if ((base = open_base(l->dir, &e)) < 0)
+	if ((base = open_base(l, &e)) < 0)
 		return ps_err_set(err, PS_E_IO, WHO ": %s", e.msg);
-	if ((kfd = subdir(base, obj->kind, &e)) < 0 ||
-	    (ufd = subdir(kfd, obj->user, &e)) < 0) {
+	if ((kfd = subdir(l, base, obj->kind, &e)) < 0 ||
+	    (ufd = subdir(l, kfd, obj->user, &e)) < 0) {
 		rc = ps_err_set(err, PS_E_IO, WHO ": %s", e.msg);
 		goto out;
 	}
 	/* Same filesystem: the spool itself becomes the file. */
-	rc = ps_spool_link(spool, ufd, obj->name, FILE_MODE, &e);
+	rc = ps_spool_link(spool, ufd, obj->name, FILE_MODE(l), &e);
 	if (rc == PS_E_UNSUPPORTED)
-		rc = copy_unnamed(spool, ufd, obj->name, &e);
+		rc = copy_unnamed(l, spool, ufd, obj->name, &e);
 	if (rc == PS_E_UNSUPPORTED)
-		rc = copy_named(spool, ufd, obj->name, &e);
+		rc = copy_named(l, spool, ufd, obj->name, &e);
 	if (rc != PS_OK) {
 		ps_err_set(err, rc, WHO ": %s", e.msg);
 		goto out;

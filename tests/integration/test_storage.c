@@ -833,6 +833,35 @@ local_publish_is_atomic(void)
 	ps_storage_free(st);
 }
 
+/* LOCAL_STORAGE_WORLD_READABLE: 0644 files in 0755 directories. */
+static void
+local_world_readable(void)
+{
+	static const char *const extra[] = {
+		"LOCAL_STORAGE_WORLD_READABLE=true", NULL
+	};
+	ps_config *c = config(extra);
+	ps_storage *st = chain(c, r, &ps_storage_local, NULL, NULL);
+	ps_storage_result res;
+	ps_err err = {0};
+	struct stat fst, dst;
+	char path[1200], dir[1200];
+	ps_spool *sp = spool_media("sample.png", 1000, 17);
+
+	ps_spool_finish(sp, &err);
+	is_int(ps_storage_store(st, sp, "view-once", "wendy", &res, &err),
+	    PS_OK, "world-readable: stored (%s)", err.msg);
+	ps_spool_free(sp);
+	snprintf(path, sizeof(path), "%s/%s", localdir, res.path);
+	snprintf(dir, sizeof(dir), "%s/view-once/wendy", localdir);
+	ok(stat(path, &fst) == 0 && (fst.st_mode & 0777) == 0644,
+	    "world-readable: mode 0644");
+	ok(stat(dir, &dst) == 0 && (dst.st_mode & 0777) == 0755,
+	    "world-readable: directories 0755");
+	ps_storage_free(st);
+	ps_config_free(c);
+}
+
 static void
 local_copies_across_filesystems(void)
 {
@@ -1508,6 +1537,7 @@ main(int argc, char **argv)
 	supabase_upload_public_url();
 	supabase_error_shapes_understood();
 	local_publish_is_atomic();
+	local_world_readable();
 	local_copies_across_filesystems();
 	local_refuses_symlinked_dirs();
 	bad_kind_and_user_refused();
