@@ -193,92 +193,9 @@ pass_names=$(awk -v re="$pass_re" \
 
 # ------------------------------------------------------------ processes
 
-# "STATE PPID STARTTIME" of a PID from /proc/PID/stat (proc(5)); the
-# name field may hold spaces, so everything up to its ") " goes first.
-proc_stat() {
-	{ read -r st; } 2>/dev/null <"/proc/$1/stat" || return 1
-	st=${st##*) }
-	# shellcheck disable=SC2086
-	set -- $st
-	echo "$1 $2 ${20}"
-}
-
-# True while PID runs and (when given) still has STARTTIME: a PID that
-# was reused by another process is not ours.  A zombie has ended.
-proc_alive() {
-	s=$(proc_stat "$1") || return 1
-	# shellcheck disable=SC2086
-	set -- "$1" "${2:-}" $s
-	[ "$3" != Z ] || return 1
-	[ -z "$2" ] || [ "$2" = "$5" ]
-}
-
-# Wait up to TENTHS tenths of a second for every "PID STARTTIME" line
-# of LIST to end; true if they all did.
-wait_gone() {	# wait_gone TENTHS LIST
-	n=0
-	while :; do
-		left=0
-		while read -r p s; do
-			[ -n "$p" ] || continue
-			proc_alive "$p" "$s" && left=1
-		done <<EOF
-$2
-EOF
-		[ $left -eq 0 ] && return 0
-		[ $n -ge "$1" ] && return 1
-		sleep 0.1
-		n=$((n + 1))
-	done
-}
-
-signal_list() {	# signal_list SIGNAL LIST
-	while read -r p s; do
-		[ -n "$p" ] || continue
-		proc_alive "$p" "$s" && kill "-$1" "$p" 2>/dev/null
-	done <<EOF
-$2
-EOF
-}
-
-# "PID STARTTIME" of every descendant of PID, from one read of /proc.
-descendants() {
-	cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
-	{
-		pid = $1
-		sub(/^.*\) /, "")
-		ppid[pid] = $2; start[pid] = $20
-	}
-	END {
-		do {
-			more = 0
-			for (p in ppid)
-				if (!(p in mine) && (ppid[p] == root ||
-				    ppid[p] in mine)) {
-					mine[p] = 1; more = 1
-				}
-		} while (more)
-		for (p in mine)
-			print p, start[p]
-	}'
-}
-
-# "PID STARTTIME" of every process whose stdin is one of the FastCGI
-# sockets in our directory: how lighttpd hands a spawned backend its
-# listening socket.  Finds them even after lighttpd is gone.
-socket_holders() {
-	inodes=$(awk -v dir="$tmp/" 'NR > 1 && index($8, dir) == 1 {
-	    print $7 }' /proc/net/unix 2>/dev/null)
-	[ -n "$inodes" ] || return 0
-	# shellcheck disable=SC2012
-	ls -l /proc/[0-9]*/fd/0 2>/dev/null | awk -v inodes="$inodes" '
-	BEGIN { n = split(inodes, a, "\n"); for (i = 1; i <= n; i++)
-	    want["socket:[" a[i] "]"] = 1 }
-	$NF in want { split($(NF - 2), f, "/"); print f[3] }' |
-	while read -r p; do
-		s=$(proc_stat "$p") && echo "$p ${s##* }"
-	done
-}
+# proc_stat, proc_alive, wait_gone, signal_list, descendants,
+# socket_holders: tests/proc.sh.
+. "$here/proc.sh"
 
 lpid=""
 lstart=""
@@ -304,7 +221,7 @@ stop_lighttpd() {
 		wait "$lpid" 2>/dev/null
 	fi
 	lpid=""
-	victims=$(printf '%s\n%s\n' "$victims" "$(socket_holders)" | sort -u)
+	victims=$(printf '%s\n%s\n' "$victims" "$(socket_holders "$tmp")" | sort -u)
 	# lighttpd sends its backends SIGTERM itself; the rest get it now.
 	signal_list TERM "$victims"
 	if ! wait_gone 30 "$victims"; then
