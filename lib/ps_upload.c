@@ -174,7 +174,8 @@ on_end(void *arg, ps_err *err)
 		f->has_user = 1;
 		if (!ps_user_id_valid(f->user))
 			return ps_err_set(err, PS_E_AUTH, "user is not a "
-			    "valid user id ([A-Za-z0-9_.-]{1,64})");
+			    "valid user id ([A-Za-z0-9_.-]{1,64}, not "
+			    "starting with a dot)");
 		return PS_OK;
 	case PART_NONE:
 		break;
@@ -387,7 +388,7 @@ ps_upload_form_page(ps_req *req, const ps_upload_conf *conf)
 	if (conf->demo) {
 		ps_html_raw(&h, "<label for=\"user\">User id (demo mode)"
 		    "</label>\n<input id=\"user\" name=\"user\" required "
-		    "maxlength=\"64\" pattern=\"[A-Za-z0-9_.\\-]{1,64}\" "
+		    "maxlength=\"64\" pattern=\"[A-Za-z0-9_\\-][A-Za-z0-9_.\\-]{0,63}\" "
 		    "autocomplete=\"username\" value=\"");
 		ps_html_put(&h, ps_req_query(req, "user"));
 		ps_html_raw(&h, "\">\n");

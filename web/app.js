@@ -20,7 +20,7 @@
 (function () {
 	'use strict';
 
-	var USER_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+	var USER_RE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
 	var TOKEN_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 	var USER_KEY = 'pairstore.user';
 	var POLL_MS = 1000;
@@ -159,7 +159,8 @@
 			}
 			el.userName.setAttribute('aria-invalid', 'true');
 			setAlert(alertNode, 'Enter your user name above: ' +
-			    'letters, digits, "_", "." or "-", at most 64.');
+			    'letters, digits, "_", "." or "-" (not first), ' +
+			    'at most 64.');
 			el.userName.focus();
 			return false;
 		}
