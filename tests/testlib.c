@@ -1,6 +1,7 @@
 /* testlib.c - see testlib.h. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -172,4 +173,21 @@ tst_datadir(void)
 	snprintf(dir, sizeof(dir), "%s/tests/data",
 	    srcdir != NULL && *srcdir != '\0' ? srcdir : ".");
 	return dir;
+}
+
+int
+tst_count_entries(const char *dir)
+{
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+	int n = 0;
+
+	if (dp == NULL)
+		return -1;
+	while ((d = readdir(dp)) != NULL)
+		if (strcmp(d->d_name, ".") != 0 &&
+		    strcmp(d->d_name, "..") != 0)
+			n++;
+	closedir(dp);
+	return n;
 }

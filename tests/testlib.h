@@ -32,4 +32,7 @@ const char *tst_datadir(void);
 /* Sleep for ms milliseconds. */
 void tst_sleep_ms(long ms);
 
+/* Entries of dir other than . and .. ; -1 when it cannot be read. */
+int tst_count_entries(const char *dir);
+
 #endif

@@ -42,3 +42,47 @@ wait_for() {
 	done
 }
 
+
+# The flow both shipped-config tests run first: the page at /, a
+# pairing (202, then 429 while it is in flight), the worker started as
+# a daemon (its PID in wpid, remembered), the job completed with an
+# 8-character code, and health through PATH_INFO.  Needs web (the page's
+# directory), envfile, workerlog, remember(); sets U (the user header).
+page_pair_health_flow() {
+	code=$(req GET /)
+	is "$code" 200 "GET /: 200"
+	cmp -s "$T/body" "$web/index.html"
+	ok $? "GET /: the page (web/index.html)"
+	case "$(hdr Content-Type)" in
+	text/html*) st=0 ;;
+	*) st=1 ;;
+	esac
+	ok $st "GET /: text/html ($(hdr Content-Type))"
+
+	U="X-Pairstore-User: alice"
+	code=$(req POST /cgi-bin/pair -H "$U" -d phone=4915123456789)
+	is "$code" 202 "POST /cgi-bin/pair: 202"
+	is "$(json job)" pair:alice "the job is pair:alice"
+	code=$(req POST /cgi-bin/pair -H "$U" -d phone=4915123456789)
+	is "$code" 429 "a second request while one is in flight: 429"
+	# The worker, as a daemon (a service: pairstore-worker.service).
+	PAIRSTORE_ENV_FILE=$envfile "$PAIRSTORE" worker >>"$workerlog" 2>&1 &
+	wpid=$!
+	remember "$wpid"
+	i=0
+	while [ $i -lt 100 ]; do
+		req GET '/cgi-bin/status?job=pair:alice' -H "$U" >/dev/null
+		[ "$(json state)" = completed ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	is "$(json state)" completed "the worker completed the job (status)"
+	c=$(json code)
+	echo "$c" | grep -Eq '^[1-9A-HJ-NP-TV-Z]{8}$'
+	ok $? "with an 8-character code ($c)"
+
+	code=$(req GET /cgi-bin/status/health)
+	is "$code" 200 "GET /cgi-bin/status/health: 200 (PATH_INFO reaches status)"
+	grep -q '"redis":{"ok":true' "$T/body"
+	ok $? "health sees Redis"
+}

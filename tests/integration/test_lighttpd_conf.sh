@@ -242,42 +242,7 @@ start_lighttpd
 ok $? "lighttpd started with the shipped config on 127.0.0.1:$PORT"
 [ -n "${BASE:-}" ] || { done_testing; exit 1; }
 
-code=$(req GET /)
-is "$code" 200 "GET /: 200"
-cmp -s "$T/body" "$web/index.html"
-ok $? "GET /: the page (web/index.html)"
-case "$(hdr Content-Type)" in
-text/html*) st=0 ;;
-*) st=1 ;;
-esac
-ok $st "GET /: text/html ($(hdr Content-Type))"
-
-U="X-Pairstore-User: alice"
-code=$(req POST /cgi-bin/pair -H "$U" -d phone=4915123456789)
-is "$code" 202 "POST /cgi-bin/pair: 202"
-is "$(json job)" pair:alice "the job is pair:alice"
-code=$(req POST /cgi-bin/pair -H "$U" -d phone=4915123456789)
-is "$code" 429 "a second request while one is in flight: 429"
-# The worker, as a daemon (a service: pairstore-worker.service).
-PAIRSTORE_ENV_FILE=$envfile "$PAIRSTORE" worker >>"$workerlog" 2>&1 &
-wpid=$!
-remember "$wpid"
-i=0
-while [ $i -lt 100 ]; do
-	req GET '/cgi-bin/status?job=pair:alice' -H "$U" >/dev/null
-	[ "$(json state)" = completed ] && break
-	sleep 0.1
-	i=$((i + 1))
-done
-is "$(json state)" completed "the worker completed the job (status)"
-c=$(json code)
-echo "$c" | grep -Eq '^[1-9A-HJ-NP-TV-Z]{8}$'
-ok $? "with an 8-character code ($c)"
-
-code=$(req GET /cgi-bin/status/health)
-is "$code" 200 "GET /cgi-bin/status/health: 200 (PATH_INFO reaches status)"
-grep -q '"redis":{"ok":true' "$T/body"
-ok $? "health sees Redis"
+page_pair_health_flow
 code=$(req GET /cgi-bin/status/nonsense)
 is "$code" 404 "GET /cgi-bin/status/nonsense: the program's 404"
 for p in /cgi-bin/pairx /cgi-bin/ /cgi-bin/other; do

@@ -382,23 +382,6 @@ count_of(const char *hay, const char *needle)
 
 /* ------------------------------------------------------------ set-up */
 
-static int
-count_entries(const char *dir)
-{
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-	int n = 0;
-
-	if (dp == NULL)
-		return -1;
-	while ((d = readdir(dp)) != NULL)
-		if (strcmp(d->d_name, ".") != 0 &&
-		    strcmp(d->d_name, "..") != 0)
-			n++;
-	closedir(dp);
-	return n;
-}
-
 /* A configuration: the fakes, local storage, plus extra settings
  * (first match wins, so extras override the defaults listed after). */
 static ps_config *
@@ -822,14 +805,14 @@ local_publish_is_atomic(void)
 	    "not copied");
 	ok(stat(dir, &dst) == 0 && (dst.st_mode & 0777) == 0750,
 	    "directories 0750");
-	is_int(count_entries(dir), 1, "no temp file beside it");
+	is_int(tst_count_entries(dir), 1, "no temp file beside it");
 	snprintf(url, sizeof(url), "https://media.example.test/m/%s",
 	    res.path);
 	is_str(res.url, url, "URL = LOCAL_STORAGE_URL + / + path");
 	is_str(res.public_id, res.path, "public_id is the path");
 	ok(strstr(log_since(mark), "[LocalStorage] Media uploaded: ") != NULL,
 	    "logged the success line");
-	is_int(count_entries(spooldir), 0, "the spool is gone");
+	is_int(tst_count_entries(spooldir), 0, "the spool is gone");
 	ps_storage_free(st);
 }
 
@@ -898,8 +881,8 @@ local_copies_across_filesystems(void)
 	is_str(got, want, "the copy holds the bytes");
 	ok(stat(path, &fst) == 0 && (fst.st_mode & 0777) == 0640 &&
 	    fst.st_nlink == 1, "mode 0640, one link");
-	is_int(count_entries(dir), 1, "no temp file beside it");
-	is_int(count_entries(shm), 0, "the spool is gone");
+	is_int(tst_count_entries(dir), 1, "no temp file beside it");
+	is_int(tst_count_entries(shm), 0, "the spool is gone");
 	rmdir(shm);
 	ps_storage_free(st);
 	ps_config_free(c);
@@ -922,7 +905,7 @@ local_refuses_symlinked_dirs(void)
 	    "judy", &res, &err), PS_E_BACKEND,
 	    "a symlinked kind directory is refused");
 	ok(strstr(err.msg, "symlink") != NULL, "saying why (%s)", err.msg);
-	is_int(count_entries(outside), 0, "nothing written through it");
+	is_int(tst_count_entries(outside), 0, "nothing written through it");
 	unlink(link_);
 
 	snprintf(udir, sizeof(udir), "%s/view-once", localdir);
@@ -933,7 +916,7 @@ local_refuses_symlinked_dirs(void)
 	is_int(store(st, spool_media("sample.png", 0, 15), "view-once",
 	    "judy", &res, &err), PS_E_BACKEND,
 	    "a symlinked user directory is refused");
-	is_int(count_entries(outside), 0, "nothing written through it");
+	is_int(tst_count_entries(outside), 0, "nothing written through it");
 	unlink(link_);
 	rmdir(outside);
 	ps_storage_free(st);
@@ -952,7 +935,7 @@ bad_kind_and_user_refused(void)
 	    &res, &err), PS_E_INVALID, "user id \"..\" refused");
 	is_int(store(st, spool_media("sample.png", 0, 18), "view-once",
 	    "a/b", &res, &err), PS_E_INVALID, "user id with / refused");
-	is_int(count_entries(spooldir), 0, "spools removed on those paths");
+	is_int(tst_count_entries(spooldir), 0, "spools removed on those paths");
 	ps_storage_free(st);
 }
 
@@ -1550,7 +1533,7 @@ main(int argc, char **argv)
 	media_index_records_and_lists();
 	unconfigured_backends_warned_once();
 	no_secret_in_any_log();
-	is_int(count_entries(spooldir), 0, "no spool file left behind");
+	is_int(tst_count_entries(spooldir), 0, "no spool file left behind");
 
 	fake_reset(FAKE_CLD);
 	stop_fakes();

@@ -21,26 +21,9 @@
 #include "ps_spool.h"
 #include "ps_util.h"
 #include "tap.h"
+#include "testlib.h"
 
 static char tmp[256];
-
-/* Entries in dir other than . and .. */
-static int
-count_entries(const char *dir)
-{
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-	int n = 0;
-
-	if (dp == NULL)
-		return -1;
-	while ((d = readdir(dp)) != NULL)
-		if (strcmp(d->d_name, ".") != 0 &&
-		    strcmp(d->d_name, "..") != 0)
-			n++;
-	closedir(dp);
-	return n;
-}
 
 static ps_spool *
 spool_new(const char *dir, uint64_t max, unsigned flags)
@@ -247,13 +230,13 @@ check_gone(unsigned flags, const char *label)
 	ok(fstat(fd, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "%s: the spool file is private (0600)", label);
 	if (flags & PS_SPOOL_NAMED)
-		is_int(count_entries(dir), 1, "%s: one temp file while open",
+		is_int(tst_count_entries(dir), 1, "%s: one temp file while open",
 		    label);
 	else
-		is_int(count_entries(dir), 0, "%s: no name at all (O_TMPFILE)",
+		is_int(tst_count_entries(dir), 0, "%s: no name at all (O_TMPFILE)",
 		    label);
 	ps_spool_free(sp);
-	is_int(count_entries(dir), 0, "%s: the directory is empty after free",
+	is_int(tst_count_entries(dir), 0, "%s: the directory is empty after free",
 	    label);
 	ok(fcntl(fd, F_GETFD) < 0 && errno == EBADF,
 	    "%s: the descriptor is closed after free", label);
@@ -299,7 +282,7 @@ check_link(unsigned flags, const char *label)
 	    "%s: with the spooled content", label);
 	if (fd >= 0)
 		close(fd);
-	is_int(count_entries(dir), 0, "%s: the spool directory is empty",
+	is_int(tst_count_entries(dir), 0, "%s: the spool directory is empty",
 	    label);
 	unlink(file);
 	close(dfd);
@@ -420,7 +403,7 @@ main(void)
 	spool_leaves_nothing_after_free();
 	spool_links_into_place();
 	spool_memory_flat_for_200_mb();
-	is_int(count_entries(tmp), 0, "no spool file is left behind");
+	is_int(tst_count_entries(tmp), 0, "no spool file is left behind");
 	rmdir(tmp);
 	return tap_done();
 }

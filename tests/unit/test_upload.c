@@ -28,6 +28,7 @@
 #include "ps_storage.h"
 #include "ps_upload.h"
 #include "tap.h"
+#include "testlib.h"
 
 #define BOUNDARY "----pairstoreTestBoundary7MA4YWxkTrZu0gW"
 #define CT "CONTENT_TYPE=multipart/form-data; boundary=" BOUNDARY
@@ -41,23 +42,6 @@ static ps_storage *st;
 static ps_upload_conf conf_demo, conf_ru;
 
 /* ------------------------------------------------------------ helpers */
-
-static int
-count_entries(const char *dir)
-{
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-	int n = 0;
-
-	if (dp == NULL)
-		return -1;
-	while ((d = readdir(dp)) != NULL)
-		if (strcmp(d->d_name, ".") != 0 &&
-		    strcmp(d->d_name, "..") != 0)
-			n++;
-	closedir(dp);
-	return n;
-}
 
 static int nfiles;
 
@@ -222,7 +206,7 @@ stored_is(const ps_storage_result *res, const char *data, size_t len)
 static int
 nothing_left(void)
 {
-	return count_entries(spooldir) == 0;
+	return tst_count_entries(spooldir) == 0;
 }
 
 /* ------------------------------------------------------------ tests */
@@ -1118,7 +1102,7 @@ main(void)
 	upload_conf_checks_public_origin();
 	upload_html_answers();
 	upload_form_page();
-	is_int(count_entries(spooldir), 0, "no spool file is left at all");
+	is_int(tst_count_entries(spooldir), 0, "no spool file is left at all");
 
 	ps_storage_free(st);
 	ps_auth_free(auth_demo);
