@@ -87,6 +87,14 @@ ps_err_clear(ps_err *err)
 }
 
 ps_code
+ps_err_copy(ps_err *dst, const ps_err *src)
+{
+	if (dst != NULL && dst != src)
+		*dst = *src;
+	return src->code;
+}
+
+ps_code
 ps_err_prefix(ps_err *err, const char *fmt, ...)
 {
 	char head[PS_ERR_MSG_MAX], old[PS_ERR_MSG_MAX];

@@ -57,6 +57,9 @@ ps_code ps_err_set(ps_err *err, ps_code code, const char *fmt, ...)
 /* Reset err to PS_OK with an empty message. */
 void ps_err_clear(ps_err *err);
 
+/* *dst = *src (dst may be NULL); returns the code. */
+ps_code ps_err_copy(ps_err *dst, const ps_err *src);
+
 /* Prepend context: "context: old message".  Keeps the code. */
 ps_code ps_err_prefix(ps_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

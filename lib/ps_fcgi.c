@@ -18,10 +18,13 @@
  *   one during the request would cut its body or response.  So:
  *     - the stop handlers are installed with SA_RESTART: no I/O of
  *       libfcgi or of a request is ever cut by them;
- *     - between requests the stop signals are blocked, and the loop
- *       waits for the next connection (or the next request on a kept
- *       connection) in ppoll(), which unblocks them atomically and, being
- *       a poll, always returns on a signal: no wakeup is lost;
+ *     - the stop signals are blocked except while the loop waits for
+ *       the next connection (or the next request on a kept connection)
+ *       in ppoll(), which unblocks them atomically and, being a poll,
+ *       always returns on a signal: no wakeup is lost, and one that
+ *       comes during a request waits for its end (no system call per
+ *       request to block and unblock them; a child started from a
+ *       request - the on-demand worker - resets its mask);
  *     - FCGX_Accept_r() is called only when a connection is waiting, on
  *       a non-blocking listening socket, so a connection that a sibling
  *       process took first gives EAGAIN instead of a blocked accept().
@@ -67,7 +70,15 @@ static int cgi_mode;
 int
 ps_fcgi_stopping(void)
 {
-	return stop_flag != 0;
+	sigset_t pending;
+
+	if (stop_flag)
+		return 1;
+	/* During a request the stop signals are blocked: one that came
+	 * is pending until the loop waits again. */
+	return sigpending(&pending) == 0 && (sigismember(&pending,
+	    SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1 ||
+	    sigismember(&pending, SIGUSR1) == 1);
 }
 
 int
@@ -283,7 +294,8 @@ static const ps_req_io cgi_io = {
 
 /* ------------------------------------------------------ one request */
 
-static void
+/* Serve one request; returns 1 when its input was read to the end. */
+static int
 serve_one(const ps_req_io *io, void *ctx, ps_fcgi_handler handler,
     void *arg)
 {
@@ -291,6 +303,7 @@ serve_one(const ps_req_io *io, void *ctx, ps_fcgi_handler handler,
 	    "Content-Type: text/plain\r\n\r\nout of memory\n";
 	const char *role;
 	ps_req *req;
+	int consumed;
 
 	req = ps_req_new(io, ctx);
 	if (req == NULL) {
@@ -298,7 +311,7 @@ serve_one(const ps_req_io *io, void *ctx, ps_fcgi_handler handler,
 		io->write(ctx, oom, sizeof(oom) - 1);
 		if (io->flush != NULL)
 			io->flush(ctx);
-		return;
+		return 0;
 	}
 	role = ps_req_param(req, "FCGI_ROLE");
 	if (role != NULL && strcmp(role, "RESPONDER") != 0) {
@@ -310,8 +323,13 @@ serve_one(const ps_req_io *io, void *ctx, ps_fcgi_handler handler,
 		ps_error("Server", "the handler sent no response");
 		ps_resp_problem(req, PS_E_INTERNAL, NULL);
 	}
-	ps_req_flush(req);
+	/* FastCGI: FCGX_Finish_r() sends what is buffered with the end
+	 * records, in one write. */
+	if (io != &fcgx_io)
+		ps_req_flush(req);
+	consumed = ps_req_input_consumed(req);
 	ps_req_free(req);
+	return consumed;
 }
 
 /* ------------------------------------------------------ listen socket */
@@ -588,29 +606,31 @@ serve_fcgi(int fd, const ps_fcgi_opts *opts, ps_fcgi_handler handler,
 			status = 1;
 			break;
 		}
-		sigprocmask(SIG_SETMASK, &unblocked, NULL);
 		if (stop_flag)
 			break;
 		rc = FCGX_Accept_r(&r);
 		/* Taken by a sibling, or given up on stop: look again. */
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR ||
-		    (rc < 0 && stop_flag)) {
-			sigprocmask(SIG_BLOCK, &stops, NULL);
+		    (rc < 0 && stop_flag))
 			continue;
-		}
 		if (rc < 0) {
 			ps_error("Server", "accept failed: %s",
 			    rc > -1000 ? strerror(-rc) : "libfcgi error");
 			status = 1;
 			break;
 		}
-		/* Children (the exec provider) must not hold the connection
-		 * open; ipcFd is the only way to reach it. */
-		if (r.ipcFd >= 0)
-			fcntl(r.ipcFd, F_SETFD, FD_CLOEXEC);
-		serve_one(&fcgx_io, &r, handler, arg);
+		/* A request read to its end (the web server's empty
+		 * FCGI_STDIN record seen) leaves nothing unread: close
+		 * the connection at once, not with libfcgi's lingering
+		 * close (shutdown, then up to 2 s waiting for the server
+		 * to close first - a sleep and three system calls per
+		 * request).  Otherwise the lingering close drains what is
+		 * left, so the server never writes into a reset socket. */
+		if (serve_one(&fcgx_io, &r, handler, arg) &&
+		    !r.keepConnection && (FCGX_HasSeenEOF(r.in) == EOF ||
+		    FCGX_GetChar(r.in) == EOF))
+			FCGX_Detach(&r);
 		FCGX_Finish_r(&r);
-		sigprocmask(SIG_BLOCK, &stops, NULL);
 		served++;
 		if (opts->max_requests > 0 && served >= opts->max_requests) {
 			ps_info("Server", "served %ld requests; exiting",

@@ -41,7 +41,8 @@ typedef void (*ps_fcgi_handler)(ps_req *req, void *arg);
 int ps_fcgi_run(const ps_fcgi_opts *opts, ps_fcgi_handler handler,
     void *arg);
 
-/* Set by the signal handlers; a handler may check it to cut long work. */
+/* 1 once a stop signal came (during a request it is held pending until
+ * the request ends); a handler may check it to cut long work. */
 int ps_fcgi_stopping(void);
 /* 1 when serving as plain CGI. */
 int ps_fcgi_is_cgi(void);

@@ -590,6 +590,29 @@ ps_req_read(ps_req *req, void *buf, size_t n)
 }
 
 int
+ps_req_input_consumed(const ps_req *req)
+{
+	const char *cl;
+
+	if (req == NULL)
+		return 0;
+	switch (req->body_mode) {
+	case BODY_WHOLE:
+		return 1;
+	case BODY_STREAM:
+		return req->body_left == 0;
+	case BODY_FAILED:
+		return 0;
+	case BODY_NONE:
+		break;
+	}
+	if (ps_req_body_unsized(req))
+		return 0;
+	cl = raw_param(req, "CONTENT_LENGTH");
+	return cl == NULL || strcmp(cl, "") == 0 || strcmp(cl, "0") == 0;
+}
+
+int
 ps_req_body_unsized(const ps_req *req)
 {
 	const char *cl;

@@ -82,6 +82,9 @@ ssize_t ps_req_read(ps_req *req, void *buf, size_t n);
  * a framed transport (ps_req_io.framed); ps_req_read() then reads to the
  * transport's end of the body, and the caller enforces its own limit. */
 int ps_req_body_unsized(const ps_req *req);
+/* 1 when the whole body has been read (or there is none): nothing the
+ * client sent is left unread. */
+int ps_req_input_consumed(const ps_req *req);
 /* CONTENT_LENGTH as a number; -1 when absent or malformed. */
 int64_t ps_req_content_length(const ps_req *req);
 

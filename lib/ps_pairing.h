@@ -40,7 +40,8 @@ typedef enum ps_pairing_outcome {
  * renewal, then complete or fail.  Logs the documented lines.  Returns
  * PS_OK with *outcome set, or a Redis error (the job then recovers by
  * its lease).  next, when not NULL, takes the worker's next job in the
- * same round trip that ends this one (see ps_queue_complete).
+ * same round trip that ends this one (see ps_queue_complete; with
+ * next->wait_ms, call ps_queue_next_finish() afterwards).
  */
 ps_code ps_pairing_process(ps_queue *q, ps_provider *p, const ps_job *job,
     const char *worker_id, int64_t lease_ms, ps_pairing_outcome *outcome,

@@ -24,6 +24,9 @@ enum { S_SUBMIT, S_TAKE, S_RENEW, S_COMPLETE, S_FAIL, S_GET, S_STATS,
 static ps_redis_script scripts[S__COUNT];
 static int scripts_ready;
 
+struct pending;
+static struct pending *pending_new(void);
+
 struct ps_queue {
 	ps_redis *r;
 	char prefix[96];		/* "{tag}:" */
@@ -34,6 +37,7 @@ struct ps_queue {
 	int spawn_guard_ms;	/* 0: on-demand workers are off */
 	ps_queue_event_fn on_event;
 	void *event_arg;
+	struct pending *pend;	/* a worker's wait-and-take in flight */
 };
 
 static void
@@ -84,8 +88,11 @@ ps_queue_new(ps_queue **out, ps_redis *r, const ps_config *cfg, ps_err *err)
 
 	scripts_init();
 	*out = NULL;
-	if ((q = calloc(1, sizeof(*q))) == NULL)
+	if ((q = calloc(1, sizeof(*q))) == NULL ||
+	    (q->pend = pending_new()) == NULL) {
+		free(q);
 		return ps_err_set(err, PS_E_NOMEM, "out of memory");
+	}
 	q->r = r;
 	snprintf(q->prefix, sizeof(q->prefix), "%s:", ps_redis_tag(r));
 	snprintf(q->common[0], sizeof(q->common[0]), "%lld",
@@ -105,7 +112,7 @@ ps_queue_new(ps_queue **out, ps_redis *r, const ps_config *cfg, ps_err *err)
 	q->spawn_guard_ms = ps_config_bool(cfg, PS_CFG_WORKER_SPAWN) ?
 	    SPAWN_GUARD_MS : 0;
 	if (q->lease_ms >= q->timeout_ms) {
-		free(q);
+		ps_queue_free(q);
 		return ps_err_set(err, PS_E_CONFIG,
 		    "QUEUE_LEASE_MS (%lld) must be shorter than JOB_TIMEOUT_MS "
 		    "(%lld): the lease notices a lost worker, the timeout a "
@@ -120,6 +127,8 @@ ps_queue_new(ps_queue **out, ps_redis *r, const ps_config *cfg, ps_err *err)
 void
 ps_queue_free(ps_queue *q)
 {
+	if (q != NULL)
+		free(q->pend);
 	free(q);
 }
 
@@ -138,25 +147,50 @@ ps_queue_set_event_handler(ps_queue *q, ps_queue_event_fn fn, void *arg)
 
 #define MAX_ARGS 16
 
-/* Run script s with KEYS[1] = the wait list, the common arguments, then
- * n extra arguments. */
+/* A script call: KEYS[1] = the wait list, the common arguments, then the
+ * script's own.  Not to be copied (argv points into it). */
+struct call {
+	const char *argv[MAX_ARGS];
+	char wait_key[128];
+	int argc;
+};
+
+static void
+call_init(ps_queue *q, struct call *c, int n, const char *const *extra)
+{
+	int i;
+
+	c->argc = 0;
+	snprintf(c->wait_key, sizeof(c->wait_key), "%sq:wait", q->prefix);
+	c->argv[c->argc++] = c->wait_key;
+	c->argv[c->argc++] = q->prefix;
+	for (i = 0; i < NCOMMON - 1; i++)
+		c->argv[c->argc++] = q->common[i];
+	for (i = 0; i < n && c->argc < MAX_ARGS; i++)
+		c->argv[c->argc++] = extra[i];
+}
+
+/* Run script s with n extra arguments. */
 static ps_code
 run(ps_queue *q, int s, int n, const char *const *extra, redisReply **rep,
     ps_err *err)
 {
-	const char *argv[MAX_ARGS];
-	char wait_key[128];
-	int i, k = 0;
+	struct call c;
 
-	snprintf(wait_key, sizeof(wait_key), "%sq:wait", q->prefix);
-	argv[k++] = wait_key;
-	argv[k++] = q->prefix;
-	for (i = 0; i < NCOMMON - 1; i++)
-		argv[k++] = q->common[i];
-	for (i = 0; i < n && k < MAX_ARGS; i++)
-		argv[k++] = extra[i];
-	return ps_redis_eval(q->r, &scripts[s], 1, k - 1, argv, NULL, rep,
-	    err);
+	call_init(q, &c, n, extra);
+	return ps_redis_eval(q->r, &scripts[s], 1, c.argc - 1, c.argv, NULL,
+	    rep, err);
+}
+
+/* The same as the step of a pipeline. */
+static void
+call_step(int s, struct call *c, ps_redis_step *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->script = &scripts[s];
+	st->nkeys = 1;
+	st->argc = c->argc;
+	st->argv = c->argv;
 }
 
 static ps_code
@@ -421,7 +455,8 @@ static ps_code
 end_next(ps_queue *q, const redisReply *rep, size_t i, ps_next *next,
     ps_err *err)
 {
-	if (next == NULL)
+	/* Taken after a wait (end_job) is already in next. */
+	if (next == NULL || next->wait_ms > 0)
 		return PS_OK;
 	next->got = 0;
 	next->next_due_ms = -1;
@@ -432,29 +467,155 @@ end_next(ps_queue *q, const redisReply *rep, size_t i, ps_next *next,
 	    &next->next_due_ms, err);
 }
 
+/* BLPOP on the wake-up list for at most max_ms (whole seconds, rounded
+ * up: decimals need Redis 6), as a pipeline step. */
+struct wake_wait {
+	char key[128], secs[32];
+	const char *argv[3];
+	long timeout_ms;	/* for the whole exchange */
+};
+
+static void
+wake_step(ps_queue *q, int64_t max_ms, struct wake_wait *w,
+    ps_redis_step *st)
+{
+	if (max_ms < 1)
+		max_ms = 1;
+	snprintf(w->key, sizeof(w->key), "%sq:wake", q->prefix);
+	snprintf(w->secs, sizeof(w->secs), "%lld",
+	    (long long)((max_ms + 999) / 1000));
+	w->argv[0] = "BLPOP";
+	w->argv[1] = w->key;
+	w->argv[2] = w->secs;
+	w->timeout_ms = (long)(((max_ms + 999) / 1000) * 1000 + 1000 +
+	    ps_redis_command_timeout_ms(q->r));
+	memset(st, 0, sizeof(*st));
+	st->argc = 3;
+	st->argv = w->argv;
+}
+
 ps_code
 ps_queue_wait(ps_queue *q, int64_t max_ms, ps_err *err)
 {
-	char key[128], secs[32];
-	const char *argv[3];
-	redisReply *rep;
+	struct wake_wait w;
+	ps_redis_step st;
 	ps_code rc;
 
-	if (max_ms < 1)
-		max_ms = 1;
-	snprintf(key, sizeof(key), "%sq:wake", q->prefix);
-	/* BLPOP takes seconds as a decimal since Redis 6; whole seconds
-	 * (rounded up) work everywhere. */
-	snprintf(secs, sizeof(secs), "%lld", (long long)((max_ms + 999) / 1000));
-	argv[0] = "BLPOP";
-	argv[1] = key;
-	argv[2] = secs;
-	rc = ps_redis_argv_timeout(q->r,
-	    (long)(max_ms + 1000 + ps_redis_command_timeout_ms(q->r)), &rep, 3,
-	    argv, NULL, err);
-	if (rc == PS_OK)
-		freeReplyObject(rep);
+	wake_step(q, max_ms, &w, &st);
+	rc = ps_redis_pipeline(q->r, w.timeout_ms, &st, 1, err);
+	if (rc == PS_OK && (rc = st.rc) != PS_OK)
+		ps_err_copy(err, &st.err);
+	if (st.reply != NULL)
+		freeReplyObject(st.reply);
 	return rc;
+}
+
+/*
+ * A worker's wait-and-take: [ending script] + BLPOP wake + take, in one
+ * round trip.  The BLPOP returns at once while jobs are waiting (the
+ * wake-up list is kept as long as the wait list, up to 64), else when a
+ * submit comes or the time is up; the take then runs whatever woke it.
+ * Its arguments live here until the replies are read (a script the
+ * server lost is sent again from them).
+ */
+struct pending {
+	ps_redis_step steps[3];
+	int n, nread;		/* steps; read by begin (0: none owed) */
+	struct call end, take;
+	struct next_args a;
+	struct wake_wait w;
+};
+
+static struct pending *
+pending_new(void)
+{
+	return calloc(1, sizeof(struct pending));
+}
+
+/* Send [the ending in q->pend.end when with_end] + BLPOP + take; read
+ * the replies of the first nread steps. */
+static ps_code
+wait_take_begin(ps_queue *q, int with_end, int end_script, int64_t max_ms,
+    const char *worker_id, int read_all, ps_err *err)
+{
+	struct pending *p = q->pend;
+	ps_next n = {.worker_id = worker_id};
+	ps_code rc;
+	int k = 0;
+
+	p->n = p->nread = 0;
+	if ((rc = next_args(q, &n, &p->a, err)) != PS_OK)
+		return rc;
+	if (with_end)
+		call_step(end_script, &p->end, &p->steps[k++]);
+	wake_step(q, max_ms, &p->w, &p->steps[k++]);
+	call_init(q, &p->take, 4, p->a.v);
+	call_step(S_TAKE, &p->take, &p->steps[k++]);
+	p->n = k;
+	p->nread = read_all ? k : 1;
+	return ps_redis_pipeline_begin(q->r, p->w.timeout_ms, p->steps, p->n,
+	    p->nread, err);
+}
+
+/* Read what wait_take_begin left owed; the take's outcome into job. */
+static ps_code
+wait_take_finish(ps_queue *q, ps_job *job, int *got, int64_t *next_due_ms,
+    ps_err *err)
+{
+	struct pending *p = q->pend;
+	ps_redis_step *wst, *tst;
+	ps_code rc;
+
+	*got = 0;
+	*next_due_ms = -1;
+	memset(job, 0, sizeof(*job));
+	if (p->n < 2)
+		return ps_err_set(err, PS_E_INTERNAL, "no take pending");
+	ps_redis_pipeline_finish(q->r, p->steps, p->n, p->nread, NULL);
+	wst = &p->steps[p->n - 2];
+	tst = &p->steps[p->n - 1];
+	p->n = p->nread = 0;
+	if (wst->reply != NULL)
+		freeReplyObject(wst->reply);
+	if (tst->rc != PS_OK) {
+		rc = ps_err_copy(err, &tst->err);
+	} else {
+		rc = parse_take(q, tst->reply, job, got, next_due_ms, err);
+		freeReplyObject(tst->reply);
+	}
+	/* The take ran all the same; the wait's trouble matters only
+	 * when it got nothing. */
+	if (rc == PS_OK && wst->rc != PS_OK && !*got)
+		rc = ps_err_copy(err, &wst->err);
+	return rc;
+}
+
+ps_code
+ps_queue_wait_take(ps_queue *q, const char *worker_id, int64_t max_ms,
+    ps_job *job, int *got, int64_t *next_due_ms, ps_err *err)
+{
+	ps_code rc;
+
+	rc = wait_take_begin(q, 0, 0, max_ms, worker_id, 1, err);
+	if (rc != PS_OK) {
+		*got = 0;
+		*next_due_ms = -1;
+		memset(job, 0, sizeof(*job));
+		q->pend->n = 0;
+		return rc;
+	}
+	return wait_take_finish(q, job, got, next_due_ms, err);
+}
+
+ps_code
+ps_queue_next_finish(ps_queue *q, ps_next *next)
+{
+	if (next == NULL || next->worker_id == NULL || next->wait_ms <= 0 ||
+	    q->pend->n == 0)
+		return PS_OK;
+	next->take_rc = wait_take_finish(q, next->job, &next->got,
+	    &next->next_due_ms, &next->take_err);
+	return next->take_rc;
 }
 
 ps_code
@@ -485,13 +646,59 @@ ps_queue_renew(ps_queue *q, const ps_job *job, const char *worker_id,
 	return PS_OK;
 }
 
+/*
+ * Run ending script s (extra: its four own arguments) and take the next
+ * job as next asks: inside the script when next->wait_ms is 0, else in
+ * the same round trip after a wait (wait_take).  *rep is the ending's
+ * reply.  In the second way the take runs whatever the ending answered:
+ * next->got and next->take_rc tell what it did.
+ */
+static ps_code
+end_job(ps_queue *q, int s, const char *const *own, ps_next *next,
+    redisReply **rep, ps_err *err)
+{
+	struct next_args a;
+	const char *extra[8];
+	ps_redis_step *st = &q->pend->steps[0];
+	ps_code rc;
+
+	*rep = NULL;
+	if (next != NULL) {
+		next->got = 0;
+		next->next_due_ms = -1;
+		next->take_rc = PS_OK;
+	}
+	memcpy(extra, own, 4 * sizeof(extra[0]));
+	if (next == NULL || next->worker_id == NULL || next->wait_ms <= 0) {
+		if ((rc = next_args(q, next, &a, err)) != PS_OK)
+			return rc;
+		memcpy(extra + 4, a.v, sizeof(a.v));
+		return run(q, s, 8, extra, rep, err);
+	}
+	next_args(q, NULL, &a, NULL);
+	memcpy(extra + 4, a.v, sizeof(a.v));
+	call_init(q, &q->pend->end, 8, extra);
+	rc = wait_take_begin(q, 1, s, next->wait_ms, next->worker_id, 0,
+	    err);
+	if (rc != PS_OK) {
+		q->pend->n = 0;
+		next->take_rc = rc;
+		ps_err_copy(&next->take_err, &st->err);
+		return rc;
+	}
+	if (st->rc != PS_OK)
+		return ps_err_copy(err, &st->err);
+	*rep = st->reply;
+	st->reply = NULL;
+	return PS_OK;
+}
+
 ps_code
 ps_queue_complete(ps_queue *q, const ps_job *job, const char *result,
     int *lock_released, ps_next *next, ps_err *err)
 {
-	struct next_args a;
 	char ttl[24];
-	const char *extra[8];
+	const char *own[4];
 	redisReply *rep;
 	ps_code rc;
 
@@ -500,15 +707,12 @@ ps_queue_complete(ps_queue *q, const ps_job *job, const char *result,
 		next->got = 0;
 	if (strlen(result) > PS_JOB_RESULT_MAX)
 		return ps_err_set(err, PS_E_INVALID, "job result too long");
-	if ((rc = next_args(q, next, &a, err)) != PS_OK)
-		return rc;
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)q->result_ttl_ms);
-	extra[0] = job->id;
-	extra[1] = job->lease;
-	extra[2] = result;
-	extra[3] = ttl;
-	memcpy(extra + 4, a.v, sizeof(a.v));
-	if ((rc = run(q, S_COMPLETE, 8, extra, &rep, err)) != PS_OK)
+	own[0] = job->id;
+	own[1] = job->lease;
+	own[2] = result;
+	own[3] = ttl;
+	if ((rc = end_job(q, S_COMPLETE, own, next, &rep, err)) != PS_OK)
 		return rc;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2)
 		return bad_reply(rep, err, "complete");
@@ -528,9 +732,8 @@ ps_queue_fail(ps_queue *q, const ps_job *job, const char *reason,
     int retryable, int *final, int *lock_released, ps_next *next,
     ps_err *err)
 {
-	struct next_args a;
 	char why[PS_JOB_ERROR_MAX + 1];
-	const char *extra[8];
+	const char *own[4];
 	redisReply *rep;
 	ps_code rc;
 
@@ -538,15 +741,12 @@ ps_queue_fail(ps_queue *q, const ps_job *job, const char *reason,
 	*lock_released = 0;
 	if (next != NULL)
 		next->got = 0;
-	if ((rc = next_args(q, next, &a, err)) != PS_OK)
-		return rc;
 	snprintf(why, sizeof(why), "%s", reason);
-	extra[0] = job->id;
-	extra[1] = job->lease;
-	extra[2] = why;
-	extra[3] = retryable ? "1" : "0";
-	memcpy(extra + 4, a.v, sizeof(a.v));
-	if ((rc = run(q, S_FAIL, 8, extra, &rep, err)) != PS_OK)
+	own[0] = job->id;
+	own[1] = job->lease;
+	own[2] = why;
+	own[3] = retryable ? "1" : "0";
+	if ((rc = end_job(q, S_FAIL, own, next, &rep, err)) != PS_OK)
 		return rc;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2)
 		return bad_reply(rep, err, "fail");

@@ -122,6 +122,11 @@ ps_code ps_queue_take(ps_queue *q, const char *worker_id, ps_job *job,
 /* Block until a job may be available, at most max_ms (BLPOP on a wake-up
  * list; no polling). */
 ps_code ps_queue_wait(ps_queue *q, int64_t max_ms, ps_err *err);
+/* Both in one round trip: wait (returns at once while jobs are waiting),
+ * then take, as ps_queue_take. */
+ps_code ps_queue_wait_take(ps_queue *q, const char *worker_id,
+    int64_t max_ms, ps_job *job, int *got, int64_t *next_due_ms,
+    ps_err *err);
 
 /* Renew the lease of an active job.  PS_E_NOT_FOUND when the job is no
  * longer ours (lease lost, timed out, finished): stop working on it. */
@@ -130,15 +135,26 @@ ps_code ps_queue_renew(ps_queue *q, const ps_job *job, const char *worker_id,
 /*
  * Ending a job can take the worker's next one in the same round trip:
  * pass a ps_next with worker_id set (NULL next, or a NULL worker_id:
- * don't).  On return got says whether next->job was filled, as with
- * ps_queue_take.
+ * don't).  With wait_ms 0 the ending script takes it when one is ready
+ * (nothing is taken when the job was no longer ours).  With wait_ms > 0
+ * the same round trip also waits, up to wait_ms, for one to come (as
+ * ps_queue_wait_take): the take then runs whatever the ending answered,
+ * and take_rc/take_err say how it went.  It is read by
+ * ps_queue_next_finish(), which the caller must call before anything
+ * else uses the queue (in between: log the ending, nothing more).  Then
+ * got says whether next->job was filled, as with ps_queue_take.
  */
 typedef struct ps_next {
 	const char *worker_id;
 	ps_job *job;
+	int64_t wait_ms;
 	int got;
 	int64_t next_due_ms;
+	ps_code take_rc;
+	ps_err take_err;
 } ps_next;
+
+ps_code ps_queue_next_finish(ps_queue *q, ps_next *next);
 
 /* Complete with a result; releases the handed-over lock.  PS_E_NOT_FOUND
  * when the job is no longer ours (nothing changed, nothing taken). */

@@ -152,6 +152,22 @@
 "    now - retention)\n" \
 "  redis.call('ZREMRANGEBYSCORE', P .. 'q:failed', '-inf', now - retention)\n" \
 "end\n" \
+"-- One wake-up per waiting job, up to 64: a worker woken by one takes\n" \
+"-- a job, and while jobs wait a blocked worker is never left asleep.\n" \
+"local function sync_wake()\n" \
+"  local w = redis.call('LLEN', K_WAIT)\n" \
+"  local k = redis.call('LLEN', K_WAKE)\n" \
+"  if w > 64 then w = 64 end\n" \
+"  if w == 0 then\n" \
+"    if k > 0 then redis.call('DEL', K_WAKE) end\n" \
+"  elseif k > w then\n" \
+"    redis.call('LTRIM', K_WAKE, 0, w - 1)\n" \
+"  elseif k < w then\n" \
+"    local t = {}\n" \
+"    for i = 1, w - k do t[i] = '1' end\n" \
+"    redis.call('LPUSH', K_WAKE, unpack(t))\n" \
+"  end\n" \
+"end\n" \
 "local function take_next(worker, lease_ms, token, lock_ttl)\n" \
 "  -- Recovery runs at most every 100 ms whoever takes: under load it\n" \
 "  -- is not repeated for every job, when idle it runs on every take.\n" \
@@ -174,13 +190,11 @@
 "      if lk and redis.call('PTTL', lk) < lock_ttl then\n" \
 "        redis.call('PEXPIRE', lk, lock_ttl)\n" \
 "      end\n" \
-"      -- One wake-up per job still waiting: a job taken without a\n" \
-"      -- wake-up must not leave one behind to wake a worker for\n" \
-"      -- nothing.\n" \
-"      redis.call('LTRIM', K_WAKE, 0, redis.call('LLEN', K_WAIT) - 1)\n" \
+"      sync_wake()\n" \
 "      return {1, now, events, redis.call('HGETALL', jk)}\n" \
 "    end\n" \
 "  end\n" \
+"  sync_wake()\n" \
 "  local nd = redis.call('ZRANGE', K_DELAYED, 0, 0, 'WITHSCORES')\n" \
 "  local next_due = -1\n" \
 "  if nd[2] then next_due = tonumber(nd[2]) end\n" \

@@ -26,6 +26,8 @@ struct ps_redis {
 	char tag[80];
 	char name[64];
 	unsigned long long trips;
+	long timeout_set;	/* the socket's read/write limit now, ms */
+	int pending;		/* replies of a pipeline not read yet */
 	int reused;		/* the open connection served a command */
 };
 
@@ -300,6 +302,8 @@ ps_redis_disconnect(ps_redis *r)
 		redisFree(r->ctx);
 		r->ctx = NULL;
 	}
+	if (r != NULL)
+		r->pending = 0;
 }
 
 void
@@ -427,6 +431,7 @@ do_connect(ps_redis *r, ps_err *err)
 		return ctx_error(r, err, "while connecting");
 	if (redisSetTimeout(r->ctx, ms_tv(r->command_ms)) != REDIS_OK)
 		return ctx_error(r, err, "while setting timeouts");
+	r->timeout_set = r->command_ms;
 
 	/* AUTH, SELECT and CLIENT SETNAME in one round trip. */
 	if (r->target.password[0] != '\0') {
@@ -476,34 +481,102 @@ ps_redis_connect(ps_redis *r, ps_err *err)
 	return do_connect(r, err);
 }
 
+/* Use timeout_ms for the socket's reads and writes; a no-op (no system
+ * call) when it is already the one set. */
+static void
+set_timeout(ps_redis *r, long timeout_ms)
+{
+	if (r->timeout_set == timeout_ms)
+		return;
+	if (redisSetTimeout(r->ctx, ms_tv(timeout_ms)) == REDIS_OK)
+		r->timeout_set = timeout_ms;
+}
+
+/* What an error reply means to the caller; PS_OK for any other reply. */
+static ps_code
+reply_rc(const redisReply *rep, ps_err *err)
+{
+	if (rep->type != REDIS_REPLY_ERROR)
+		return PS_OK;
+	if (strncmp(rep->str, "NOSCRIPT", 8) == 0)
+		/* Kept distinguishable for the script callers. */
+		return ps_err_set(err, PS_E_NOT_FOUND, "NOSCRIPT");
+	if (unavailable_reply(rep))
+		return ps_err_set(err, PS_E_REDIS,
+		    "Redis not available: %.200s", rep->str);
+	return ps_err_set(err, PS_E_INTERNAL, "Redis error: %.200s",
+	    rep->str);
+}
+
+/* Read the replies of a pipeline still owed (ps_redis_pipeline_begin):
+ * into replies[0..count-1], or discarded when replies is NULL. */
+static ps_code
+read_pending(ps_redis *r, redisReply **replies, int count, ps_err *err)
+{
+	int i;
+
+	for (i = 0; i < count; i++) {
+		redisReply *rep = NULL;
+
+		if (redisGetReply(r->ctx, (void **)&rep) != REDIS_OK ||
+		    rep == NULL) {
+			r->pending = 0;
+			for (; replies != NULL && i < count; i++)
+				replies[i] = NULL;
+			return ctx_error(r, err, "during a command");
+		}
+		r->pending--;
+		if (replies != NULL)
+			replies[i] = rep;
+		else
+			freeReplyObject(rep);
+	}
+	return PS_OK;
+}
+
 /*
- * Send one formatted command and read its reply.  A connection closed
- * under us before any reply (the server restarted between our check and
- * the write) means the command never ran, so one retry on a fresh
- * connection is safe; a timeout is never retried, the command may have
- * run.
+ * Write n formatted commands (cmd holds them back to back) in one go and
+ * read the first nread (at least one) of their replies; the others are owed
+ * (r->pending) until read_pending().  One round trip.  A connection
+ * closed under us before any reply (the server restarted between our
+ * check and the write) means no command ran, so one retry on a fresh
+ * connection is safe; a timeout is never retried, a command may have
+ * run.  On PS_OK replies[0..nread-1] are set, error replies included.
  */
 static ps_code
-roundtrip(ps_redis *r, long timeout_ms, const char *cmd, size_t len,
-    redisReply **reply, ps_err *err)
+exchange(ps_redis *r, long timeout_ms, const char *cmd, size_t len, int n,
+    int nread, redisReply **replies, ps_err *err)
 {
-	redisReply *rep = NULL;
-	int attempt, was_reused, got;
-	ps_code rc;
+	int attempt, was_reused, i, got;
 
-	*reply = NULL;
+	/* Replies someone left owed come before ours. */
+	if (r->pending > 0 && r->ctx != NULL &&
+	    read_pending(r, NULL, r->pending, NULL) != PS_OK)
+		r->pending = 0;
+	for (i = 0; i < nread; i++)
+		replies[i] = NULL;
 	for (attempt = 0;; attempt++) {
+		ps_code rc;
+
 		if ((rc = ps_redis_connect(r, err)) != PS_OK)
 			return rc;
 		was_reused = r->reused;
-		if (timeout_ms != r->command_ms)
-			redisSetTimeout(r->ctx, ms_tv(timeout_ms));
+		set_timeout(r, timeout_ms);
 		got = redisAppendFormattedCommand(r->ctx, cmd, len) ==
-		    REDIS_OK && redisGetReply(r->ctx, (void **)&rep) ==
-		    REDIS_OK && rep != NULL;
+		    REDIS_OK;
+		for (i = 0; got && i < nread; i++)
+			got = redisGetReply(r->ctx, (void **)&replies[i]) ==
+			    REDIS_OK && replies[i] != NULL;
 		r->trips++;
 		if (got)
 			break;
+		for (i = 0; i < nread; i++)
+			if (replies[i] != NULL) {
+				freeReplyObject(replies[i]);
+				replies[i] = NULL;
+				/* Something ran: never send it again. */
+				was_reused = 0;
+			}
 		if (attempt == 0 && was_reused &&
 		    r->ctx->err == REDIS_ERR_EOF) {
 			ps_redis_disconnect(r);
@@ -511,19 +584,23 @@ roundtrip(ps_redis *r, long timeout_ms, const char *cmd, size_t len,
 		}
 		return ctx_error(r, err, "during a command");
 	}
-	if (timeout_ms != r->command_ms)
-		redisSetTimeout(r->ctx, ms_tv(r->command_ms));
+	r->pending = n - nread;
 	r->reused = 1;
-	if (rep->type == REDIS_REPLY_ERROR) {
-		if (strncmp(rep->str, "NOSCRIPT", 8) == 0)
-			/* Kept distinguishable for ps_redis_eval. */
-			rc = ps_err_set(err, PS_E_NOT_FOUND, "NOSCRIPT");
-		else if (unavailable_reply(rep))
-			rc = ps_err_set(err, PS_E_REDIS,
-			    "Redis not available: %.200s", rep->str);
-		else
-			rc = ps_err_set(err, PS_E_INTERNAL,
-			    "Redis error: %.200s", rep->str);
+	return PS_OK;
+}
+
+static ps_code
+roundtrip(ps_redis *r, long timeout_ms, const char *cmd, size_t len,
+    redisReply **reply, ps_err *err)
+{
+	redisReply *rep;
+	ps_code rc;
+
+	*reply = NULL;
+	if ((rc = exchange(r, timeout_ms, cmd, len, 1, 1, &rep, err)) !=
+	    PS_OK)
+		return rc;
+	if ((rc = reply_rc(rep, err)) != PS_OK) {
 		freeReplyObject(rep);
 		return rc;
 	}
@@ -592,41 +669,231 @@ ps_redis_script_init(ps_redis_script *s, const char *name, const char *body)
 
 #define EVAL_MAX_ARGS 64
 
-ps_code
-ps_redis_eval(ps_redis *r, const ps_redis_script *s, int nkeys, int nargs,
-    const char **argv, const size_t *argvlen, redisReply **reply,
-    ps_err *err)
+/* The argument vector of EVALSHA sha nkeys... (with_body: EVAL body
+ * nkeys...) into av/al, which hold EVAL_MAX_ARGS + 3; nk is scratch.
+ * Returns the number of arguments, or -1 when there are too many. */
+static int
+script_argv(const ps_redis_script *s, int with_body, int nkeys, int nargs,
+    const char **argv, const size_t *argvlen, const char **av, size_t *al,
+    char nk[16])
 {
-	const char *av[EVAL_MAX_ARGS + 3];
-	size_t al[EVAL_MAX_ARGS + 3];
-	char nk[16];
 	int i, total = nkeys + nargs;
-	ps_code rc;
 
 	if (nkeys < 0 || nargs < 0 || total > EVAL_MAX_ARGS)
-		return ps_err_set(err, PS_E_INTERNAL,
-		    "script %s: too many arguments", s->name);
-	snprintf(nk, sizeof(nk), "%d", nkeys);
-	av[0] = "EVALSHA";
-	al[0] = 7;
-	av[1] = s->sha;
-	al[1] = 40;
+		return -1;
+	snprintf(nk, 16, "%d", nkeys);
+	av[0] = with_body ? "EVAL" : "EVALSHA";
+	al[0] = strlen(av[0]);
+	av[1] = with_body ? s->body : s->sha;
+	al[1] = with_body ? strlen(s->body) : 40;
 	av[2] = nk;
 	al[2] = strlen(nk);
 	for (i = 0; i < total; i++) {
 		av[3 + i] = argv[i];
 		al[3 + i] = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
 	}
-	rc = ps_redis_argv(r, reply, total + 3, av, al, err);
+	return total + 3;
+}
+
+/* Run the script: EVALSHA, or (with_body) EVAL with its text, which
+ * also caches it again on a server that lost its script cache (a
+ * restart, SCRIPT FLUSH). */
+static ps_code
+eval_script(ps_redis *r, const ps_redis_script *s, int with_body,
+    int nkeys, int nargs, const char **argv, const size_t *argvlen,
+    redisReply **reply, ps_err *err)
+{
+	const char *av[EVAL_MAX_ARGS + 3];
+	size_t al[EVAL_MAX_ARGS + 3];
+	char nk[16];
+	int n;
+
+	*reply = NULL;
+	if ((n = script_argv(s, with_body, nkeys, nargs, argv, argvlen, av,
+	    al, nk)) < 0)
+		return ps_err_set(err, PS_E_INTERNAL,
+		    "script %s: too many arguments", s->name);
+	return ps_redis_argv(r, reply, n, av, al, err);
+}
+
+static ps_code
+eval_body(ps_redis *r, const ps_redis_script *s, int nkeys, int nargs,
+    const char **argv, const size_t *argvlen, redisReply **reply,
+    ps_err *err)
+{
+	return eval_script(r, s, 1, nkeys, nargs, argv, argvlen, reply, err);
+}
+
+ps_code
+ps_redis_eval(ps_redis *r, const ps_redis_script *s, int nkeys, int nargs,
+    const char **argv, const size_t *argvlen, redisReply **reply,
+    ps_err *err)
+{
+	ps_code rc;
+
+	rc = eval_script(r, s, 0, nkeys, nargs, argv, argvlen, reply, err);
 	if (rc != PS_E_NOT_FOUND)
 		return rc;
-	/* NOSCRIPT: the server lost its script cache.  EVAL runs the
-	 * script and caches it again for the next EVALSHA. */
-	av[0] = "EVAL";
-	al[0] = 4;
-	av[1] = s->body;
-	al[1] = strlen(s->body);
-	return ps_redis_argv(r, reply, total + 3, av, al, err);
+	return eval_body(r, s, nkeys, nargs, argv, argvlen, reply, err);
+}
+
+/* Take the raw replies into the steps, from step first on; scripts the
+ * server had lost are run again, on their own, when nothing is owed. */
+static void
+steps_settle(ps_redis *r, ps_redis_step *steps, int first, int n,
+    redisReply **rep)
+{
+	int i;
+
+	for (i = first; i < n; i++) {
+		ps_redis_step *st = &steps[i];
+
+		st->rc = reply_rc(rep[i - first], &st->err);
+		if (st->rc == PS_OK)
+			st->reply = rep[i - first];
+		else
+			freeReplyObject(rep[i - first]);
+	}
+	if (r->pending > 0)
+		return;
+	for (i = 0; i < n; i++) {
+		ps_redis_step *st = &steps[i];
+
+		if (st->rc == PS_E_NOT_FOUND && st->script != NULL &&
+		    st->reply == NULL)
+			st->rc = eval_body(r, st->script, st->nkeys,
+			    st->argc - st->nkeys, st->argv, st->argvlen,
+			    &st->reply, &st->err);
+	}
+}
+
+/* Every step fails with the exchange's error. */
+static void
+steps_fail(ps_redis_step *steps, int first, int n, ps_code rc,
+    const ps_err *err)
+{
+	int i;
+
+	for (i = first; i < n; i++) {
+		steps[i].reply = NULL;
+		steps[i].rc = rc;
+		if (err != NULL)
+			steps[i].err = *err;
+		else
+			ps_err_set(&steps[i].err, rc, "Redis not available");
+	}
+}
+
+ps_code
+ps_redis_pipeline_begin(ps_redis *r, long timeout_ms, ps_redis_step *steps,
+    int n, int nread, ps_err *err)
+{
+	char *cmd[PS_REDIS_PIPELINE_MAX], *all = NULL;
+	redisReply *rep[PS_REDIS_PIPELINE_MAX];
+	size_t len[PS_REDIS_PIPELINE_MAX], total = 0;
+	int i, built = 0, lost = 0;
+	ps_code rc = PS_OK;
+
+	if (n < 1 || n > PS_REDIS_PIPELINE_MAX || nread < 1 || nread > n)
+		return ps_err_set(err, PS_E_INTERNAL,
+		    "pipeline of %d commands", n);
+	for (i = 0; i < n; i++) {
+		const char *av[EVAL_MAX_ARGS + 3];
+		size_t al[EVAL_MAX_ARGS + 3];
+		char nk[16];
+		int argc = steps[i].argc;
+		const char **v = steps[i].argv;
+		const size_t *vl = steps[i].argvlen;
+		long long l;
+
+		steps[i].reply = NULL;
+		steps[i].rc = PS_OK;
+		if (steps[i].script != NULL) {
+			argc = script_argv(steps[i].script, 0, steps[i].nkeys,
+			    steps[i].argc - steps[i].nkeys, steps[i].argv,
+			    steps[i].argvlen, av, al, nk);
+			v = av;
+			vl = al;
+		}
+		if (argc < 1) {
+			rc = ps_err_set(err, PS_E_INTERNAL,
+			    "pipeline: bad command %d", i);
+			goto out;
+		}
+		l = redisFormatCommandArgv(&cmd[i], argc, v, vl);
+		if (l < 0) {
+			rc = ps_err_set(err, PS_E_NOMEM, "out of memory");
+			goto out;
+		}
+		built++;
+		len[i] = (size_t)l;
+		total += len[i];
+	}
+	if ((all = malloc(total)) == NULL) {
+		rc = ps_err_set(err, PS_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0, total = 0; i < n; i++) {
+		memcpy(all + total, cmd[i], len[i]);
+		total += len[i];
+	}
+	rc = exchange(r, timeout_ms, all, total, n, nread, rep, err);
+	if (rc != PS_OK)
+		goto out;
+	for (i = 0; i < nread; i++)
+		if (rep[i]->type == REDIS_REPLY_ERROR &&
+		    strncmp(rep[i]->str, "NOSCRIPT", 8) == 0)
+			lost = 1;
+	/* A lost script is sent again before anything else can be: read
+	 * what is owed first. */
+	if (lost && r->pending > 0) {
+		rc = read_pending(r, rep + nread, n - nread, err);
+		if (rc != PS_OK) {
+			for (i = 0; i < nread; i++)
+				freeReplyObject(rep[i]);
+			goto out;
+		}
+		nread = n;
+	}
+	for (i = nread; i < n; i++)
+		ps_err_set(&steps[i].err, steps[i].rc = PS_E_INTERNAL,
+		    "pipeline: reply not read");
+	steps_settle(r, steps, 0, nread, rep);
+out:
+	if (rc != PS_OK)
+		steps_fail(steps, 0, n, rc, err);
+	for (i = 0; i < built; i++)
+		redisFreeCommand(cmd[i]);
+	free(all);
+	return rc;
+}
+
+ps_code
+ps_redis_pipeline_finish(ps_redis *r, ps_redis_step *steps, int n,
+    int nread, ps_err *err)
+{
+	redisReply *rep[PS_REDIS_PIPELINE_MAX];
+	ps_code rc;
+
+	if (r->pending == 0 || nread >= n)
+		return PS_OK;	/* all read (or the exchange failed) */
+	if (r->pending != n - nread)
+		return ps_err_set(err, PS_E_INTERNAL,
+		    "pipeline: %d replies owed, %d expected", r->pending,
+		    n - nread);
+	if ((rc = read_pending(r, rep, n - nread, err)) != PS_OK) {
+		steps_fail(steps, nread, n, rc, err);
+		return rc;
+	}
+	steps_settle(r, steps, nread, n, rep);
+	return PS_OK;
+}
+
+ps_code
+ps_redis_pipeline(ps_redis *r, long timeout_ms, ps_redis_step *steps,
+    int n, ps_err *err)
+{
+	return ps_redis_pipeline_begin(r, timeout_ms, steps, n, n, err);
 }
 
 /* ------------------------------------------------------------ server check */

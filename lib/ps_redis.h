@@ -89,7 +89,46 @@ ps_code ps_redis_eval(ps_redis *r, const ps_redis_script *s, int nkeys,
     int nargs, const char **argv, const size_t *argvlen, redisReply **reply,
     ps_err *err);
 
-/* Replies sent and received so far (one per command): benchmarks and
+/*
+ * Several commands in one round trip: all written at once, then every
+ * reply read (Redis runs them in order; other clients' commands may run
+ * between them - put what must be atomic in one script).  A step is a
+ * script (EVALSHA; argv holds its nkeys keys, then its arguments) or,
+ * with script NULL, a plain command.  Returns PS_OK when the exchange
+ * took place.  Each step has its own rc in every case (the exchange's
+ * error when it failed), and reply when rc is PS_OK (release it with
+ * freeReplyObject()).  A script the server had lost
+ * (NOSCRIPT) is sent again with EVAL on its own, after the exchange.
+ * timeout_ms bounds the exchange (a blocking command in it included).
+ */
+#define PS_REDIS_PIPELINE_MAX 4
+typedef struct ps_redis_step {
+	const ps_redis_script *script;
+	int nkeys;
+	int argc;
+	const char **argv;
+	const size_t *argvlen;
+	redisReply *reply;	/* out */
+	ps_code rc;		/* out */
+	ps_err err;		/* out, when rc is not PS_OK */
+} ps_redis_step;
+ps_code ps_redis_pipeline(ps_redis *r, long timeout_ms, ps_redis_step *steps,
+    int n, ps_err *err);
+/*
+ * The same in two halves: write all n steps and read the replies of the
+ * first nread; ps_redis_pipeline_finish() reads the others (the caller
+ * can act on the first ones meanwhile - log, answer - without waiting
+ * for a blocking command after them).  Nothing else may be sent on the
+ * connection in between; a command that is sends after reading and
+ * dropping what is owed.  finish returns PS_OK at once when nothing is
+ * owed (begin failed, or read everything: then every step is settled).
+ */
+ps_code ps_redis_pipeline_begin(ps_redis *r, long timeout_ms,
+    ps_redis_step *steps, int n, int nread, ps_err *err);
+ps_code ps_redis_pipeline_finish(ps_redis *r, ps_redis_step *steps, int n,
+    int nread, ps_err *err);
+
+/* Round trips so far (a pipelined exchange counts once): benchmarks and
  * tests use it to prove round-trip counts. */
 unsigned long long ps_redis_round_trips(const ps_redis *r);
 long ps_redis_command_timeout_ms(const ps_redis *r);

@@ -56,6 +56,39 @@ worker_id(char *buf, size_t sz)
 	snprintf(buf, sz, "%s:%ld", host, (long)getpid());
 }
 
+/* How long the next wait may last: a slice, or until the next delayed
+ * job is due (both in Redis time). */
+static int64_t
+wait_ms(int64_t due, int64_t now_ms)
+{
+	if (due > 0 && now_ms > 0 && due - now_ms < WAIT_SLICE_MS)
+		return due - now_ms > 0 ? due - now_ms : 1;
+	return WAIT_SLICE_MS;
+}
+
+/* An on-demand worker idle for its time leaves, if the queue is idle
+ * too, in one step with that check: a submit before it is still ours,
+ * one after it sees no worker and starts another.  1: leave now. */
+static int
+idle_exit(ps_queue *q, const char *wid, const ps_worker_opts *opts,
+    int64_t *idle_since, int *left_idle)
+{
+	ps_err err = {0};
+	int left = 0;
+
+	if (opts->idle_exit_ms <= 0 ||
+	    ps_mono_ms() - *idle_since < opts->idle_exit_ms)
+		return 0;
+	if (ps_queue_leave_if_idle(q, wid, &left, &err) != PS_OK || !left) {
+		*idle_since = ps_mono_ms();
+		return 0;
+	}
+	ps_info("Worker", "worker %s idle for %lld s, exiting", wid,
+	    (long long)(opts->idle_exit_ms / 1000));
+	*left_idle = 1;
+	return 1;
+}
+
 int
 ps_worker_run(const ps_config *cfg, const ps_worker_opts *opts,
     ps_worker_totals *totals)
@@ -63,10 +96,11 @@ ps_worker_run(const ps_config *cfg, const ps_worker_opts *opts,
 	ps_redis *r = NULL;
 	ps_queue *q = NULL;
 	ps_provider *p = NULL;
+	ps_job job, next_job;
 	char wid[PS_WORKER_ID_MAX + 1];
-	int64_t idle_since, lease_ms, backoff = 0;
+	int64_t idle_since, lease_ms, backoff = 0, due = -1, now_ms = 0;
 	long done = 0;
-	int status = 0, left_idle = 0;
+	int status = 0, left_idle = 0, got = 0, fresh = 1, took_nothing = 0;
 	ps_err err = {0};
 
 	memset(totals, 0, sizeof(*totals));
@@ -83,103 +117,109 @@ ps_worker_run(const ps_config *cfg, const ps_worker_opts *opts,
 	    ps_provider_describe(p), opts->drain ? ", drain" : "");
 	idle_since = ps_mono_ms();
 
+	/*
+	 * One round trip per job: ending a job also waits for and takes
+	 * the next (ps_next.wait_ms); with nothing to do, wait and take
+	 * are one round trip too.  The first take, and one after trouble,
+	 * does not wait.  A drain run takes without waiting, and ends when
+	 * a take finds nothing.
+	 */
 	while (!stop_requested) {
 		ps_pairing_outcome outcome;
-		ps_job job, next_job;
 		ps_next next = {.job = &next_job};
-		int64_t due, now_ms, wait_ms;
-		int got, ran = 0;
 		ps_code rc;
+		int more;
 
-		rc = ps_queue_take(q, wid, &job, &got, &due, &err);
-		if (rc != PS_OK) {
-			/* Redis away: back off (up to 5 s) and try again;
-			 * a drain run gives up. */
-			ps_error("Worker", "%s", err.msg);
-			if (opts->drain) {
-				status = 1;
-				break;
+		if (!got) {
+			if (took_nothing) {
+				took_nothing = 0;
+				if (opts->drain)
+					break;
+				if (idle_exit(q, wid, opts, &idle_since,
+				    &left_idle))
+					break;
 			}
-			/* An on-demand worker does not outlive its idle time
-			 * just because Redis went away; the next submit
-			 * starts a new one. */
-			if (opts->idle_exit_ms > 0 &&
-			    ps_mono_ms() - idle_since >= opts->idle_exit_ms) {
-				ps_info("Worker", "worker %s: Redis unavailable "
-				    "and idle for %lld s, exiting", wid,
-				    (long long)(opts->idle_exit_ms / 1000));
-				left_idle = 1;
-				break;
-			}
-			backoff = backoff == 0 ? 250 : backoff * 2;
-			if (backoff > 5000)
-				backoff = 5000;
-			usleep((useconds_t)backoff * 1000);
-			continue;
-		}
-		backoff = 0;
-		/* Run jobs back to back: ending one takes the next in the
-		 * same round trip, until none is left or we must stop. */
-		while (got) {
-			int more = !stop_requested && (opts->max_jobs == 0 ||
-			    done + 1 < opts->max_jobs);
-
-			next.worker_id = more ? wid : NULL;
-			rc = ps_pairing_process(q, p, &job, wid, lease_ms,
-			    &outcome, &next, &err);
-			if (rc != PS_OK)
-				ps_error("Worker", "job %s: %s (it will be "
-				    "recovered when its lease runs out)",
-				    job.id, err.msg);
-			else if (outcome == PS_PAIR_COMPLETED)
-				totals->completed++;
-			else if (outcome == PS_PAIR_RETRY)
-				totals->retried++;
-			else if (outcome == PS_PAIR_FAILED)
-				totals->failed++;
+			if (fresh)
+				rc = ps_queue_take(q, wid, &job, &got, &due,
+				    &err);
 			else
-				totals->lost++;
-			done++;
-			ran = 1;
-			idle_since = ps_mono_ms();
-			got = rc == PS_OK && next.got;
-			if (got)
-				job = next_job;
-		}
-		if (opts->max_jobs > 0 && done >= opts->max_jobs)
-			break;
-		/* The last ending looked for more and found none ready:
-		 * its answer says when the next delayed job is due. */
-		now_ms = job.now_ms;
-		if (ran) {
-			due = rc == PS_OK ? next.next_due_ms : -1;
-			now_ms = rc == PS_OK ? next_job.now_ms : 0;
-		}
-		if (opts->drain)
-			break;
-		if (opts->idle_exit_ms > 0 &&
-		    ps_mono_ms() - idle_since >= opts->idle_exit_ms) {
-			int left = 0;
-
-			/* Leave only if the queue is idle, in one step with
-			 * the check: a submit before it is still ours, one
-			 * after it sees no worker and starts another. */
-			if (ps_queue_leave_if_idle(q, wid, &left, &err) !=
-			    PS_OK || !left) {
-				idle_since = ps_mono_ms();
+				rc = ps_queue_wait_take(q, wid,
+				    wait_ms(due, now_ms), &job, &got, &due,
+				    &err);
+			if (rc != PS_OK) {
+				/* Redis away: back off (up to 5 s) and try
+				 * again; a drain run gives up. */
+				ps_error("Worker", "%s", err.msg);
+				got = 0;
+				fresh = 1;
+				if (opts->drain) {
+					status = 1;
+					break;
+				}
+				/* An on-demand worker does not outlive its
+				 * idle time just because Redis went away;
+				 * the next submit starts a new one. */
+				if (opts->idle_exit_ms > 0 && ps_mono_ms() -
+				    idle_since >= opts->idle_exit_ms) {
+					ps_info("Worker", "worker %s: Redis "
+					    "unavailable and idle for %lld s, "
+					    "exiting", wid, (long long)
+					    (opts->idle_exit_ms / 1000));
+					left_idle = 1;
+					break;
+				}
+				backoff = backoff == 0 ? 250 : backoff * 2;
+				if (backoff > 5000)
+					backoff = 5000;
+				usleep((useconds_t)backoff * 1000);
 				continue;
 			}
-			ps_info("Worker", "worker %s idle for %lld s, exiting",
-			    wid, (long long)(opts->idle_exit_ms / 1000));
-			left_idle = 1;
-			break;
+			backoff = 0;
+			fresh = 0;
+			took_nothing = !got;
+			now_ms = job.now_ms;
+			continue;
 		}
-		wait_ms = WAIT_SLICE_MS;
-		if (due > 0 && now_ms > 0 && due - now_ms < wait_ms)
-			wait_ms = due - now_ms > 0 ? due - now_ms : 1;
-		if (ps_queue_wait(q, wait_ms, &err) != PS_OK &&
-		    !stop_requested)
-			ps_error("Worker", "%s", err.msg);
+
+		more = !stop_requested && (opts->max_jobs == 0 ||
+		    done + 1 < opts->max_jobs);
+		next.worker_id = more ? wid : NULL;
+		next.wait_ms = more && !opts->drain ? wait_ms(due, now_ms) : 0;
+		next_job.now_ms = 0;	/* set by a take that ran */
+		rc = ps_pairing_process(q, p, &job, wid, lease_ms, &outcome,
+		    &next, &err);
+		/* The ending is logged; now the wait and the next job. */
+		ps_queue_next_finish(q, &next);
+		if (rc != PS_OK)
+			ps_error("Worker", "job %s: %s (it will be recovered "
+			    "when its lease runs out)", job.id, err.msg);
+		else if (outcome == PS_PAIR_COMPLETED)
+			totals->completed++;
+		else if (outcome == PS_PAIR_RETRY)
+			totals->retried++;
+		else if (outcome == PS_PAIR_FAILED)
+			totals->failed++;
+		else
+			totals->lost++;
+		done++;
+		idle_since = ps_mono_ms();
+		if (opts->max_jobs > 0 && done >= opts->max_jobs)
+			break;
+		got = next.got;
+		if (got) {
+			job = next_job;
+			continue;
+		}
+		if (next.take_rc != PS_OK)
+			ps_error("Worker", "%s", next.take_err.msg);
+		/* A take that ran and found nothing says when the next
+		 * delayed job is due; without one, take again at once. */
+		if (next_job.now_ms > 0 && next.take_rc == PS_OK) {
+			took_nothing = 1;
+			due = next.next_due_ms;
+			now_ms = next_job.now_ms;
+		} else
+			fresh = 1;
 	}
 	if (q != NULL && !left_idle)
 		ps_queue_worker_gone(q, wid, NULL);
@@ -228,13 +268,19 @@ ps_worker_spawn(const ps_config *cfg, ps_err *err)
 		for (fd = 3; fd < 1024; fd++)
 			close(fd);
 		{
+			/* A FastCGI program keeps its stop signals blocked
+			 * while it serves a request: the worker must not
+			 * inherit that, nor the handlers. */
 			struct sigaction sa;
+			sigset_t none;
 			memset(&sa, 0, sizeof(sa));
 			sa.sa_handler = SIG_DFL;
 			sigaction(SIGTERM, &sa, NULL);
 			sigaction(SIGINT, &sa, NULL);
 			sigaction(SIGUSR1, &sa, NULL);
 			sigaction(SIGPIPE, &sa, NULL);
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, NULL);
 		}
 		execl(bin, "pairstore", "worker", "--idle-exit", idle,
 		    (char *)NULL);

@@ -6,6 +6,7 @@
 
 local users = tonumber(os.getenv("BENCH_USERS") or "1000")
 local header = os.getenv("BENCH_USER_HEADER") or "X-Pairstore-User"
+local prefix = os.getenv("BENCH_USER_PREFIX") or "bench"
 local n = 0
 
 setup = function(thread)
@@ -17,7 +18,7 @@ request = function()
 	n = n + 1
 	local h = {
 		["Content-Type"] = "application/x-www-form-urlencoded",
-		[header] = "bench" .. ((n + (offset or 0)) % users),
+		[header] = prefix .. ((n + (offset or 0)) % users),
 	}
 	return wrk.format("POST", nil, h, "phone=4915123456789")
 end

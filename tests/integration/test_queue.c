@@ -209,6 +209,164 @@ queue_complete_takes_next_in_same_round_trip(void)
 	    state_of("pair:n2") == PS_JOB_COMPLETED, "both completed");
 }
 
+/* Submit from another process after ms milliseconds (a child). */
+static pid_t
+submit_later(const char *id, const char *user, long ms)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		ps_config *c2 = tst_config(NULL);
+		ps_submit_result res;
+		ps_err err = {0};
+		ps_redis *r2;
+		ps_queue *q2;
+
+		tst_sleep_ms(ms);
+		if (ps_redis_new(&r2, c2, &err) != PS_OK ||
+		    ps_queue_new(&q2, r2, c2, &err) != PS_OK)
+			_exit(1);
+		_exit(ps_queue_submit(q2, id, user, "{}", &res, &err) ==
+		    PS_OK ? 0 : 1);
+	}
+	return pid;
+}
+
+static int64_t
+list_len(const char *key)
+{
+	redisReply *rep;
+	ps_err err = {0};
+	int64_t n = -1;
+
+	if (ps_redis_cmd(r, &rep, &err, "LLEN %s", key) == PS_OK) {
+		n = rep->integer;
+		freeReplyObject(rep);
+	}
+	return n;
+}
+
+static void
+queue_end_wait_take_is_one_round_trip(void)
+{
+	ps_submit_result res;
+	ps_job job, next_job;
+	ps_next next = {.worker_id = "w1", .job = &next_job, .wait_ms = 3000};
+	ps_err err = {0};
+	int got, released, status;
+	int64_t due, t0, dt;
+	unsigned long long rt;
+	pid_t pid;
+
+	setup(NULL);
+	/* Three waiting: every ending takes the next at once. */
+	ps_queue_submit(q, "pair:p1", "p1", "{}", &res, &err);
+	ps_queue_submit(q, "pair:p2", "p2", "{}", &res, &err);
+	ps_queue_submit(q, "pair:p3", "p3", "{}", &res, &err);
+	is_int(list_len("{pairstore}:q:wake"), 3,
+	    "one wake-up per waiting job");
+	ps_queue_take(q, "w1", &job, &got, &due, &err);
+	is_int(list_len("{pairstore}:q:wake"), 2,
+	    "a take leaves one per job still waiting");
+	/* Load the scripts: the counts below are the steady state. */
+	is_int(ps_queue_complete(q, &job, "C1", &released, &next, &err),
+	    PS_OK, "complete, wait and take (%s)", err.msg);
+	is_int(ps_queue_next_finish(q, &next), PS_OK, "the take's answer");
+	ok(next.got && strcmp(next_job.id, "pair:p2") == 0 &&
+	    next_job.state == PS_JOB_ACTIVE, "took the next job (%s)",
+	    next_job.id);
+	job = next_job;
+	rt = ps_redis_round_trips(r);
+	is_int(ps_queue_complete(q, &job, "C2", &released, &next, &err),
+	    PS_OK, "complete the second");
+	ok(released, "its lock released");
+	ps_queue_next_finish(q, &next);
+	is_int(ps_redis_round_trips(r) - rt, 1,
+	    "ending, wait and take: one round trip");
+	ok(next.got && strcmp(next_job.id, "pair:p3") == 0,
+	    "and the third job came with it");
+	job = next_job;
+
+	/* Nothing waiting: the ending is answered (and can be logged)
+	 * first; the take then waits for a submit. */
+	pid = submit_later("pair:p4", "p4", 700);
+	t0 = ps_mono_ms();
+	is_int(ps_queue_complete(q, &job, "C3", &released, &next, &err),
+	    PS_OK, "complete the last");
+	dt = ps_mono_ms() - t0;
+	ok(dt < 600, "answered before the submit came (%lld ms)",
+	    (long long)dt);
+	rt = ps_redis_round_trips(r);
+	is_int(ps_queue_next_finish(q, &next), PS_OK, "then the wait");
+	waitpid(pid, &status, 0);
+	ok(next.got && strcmp(next_job.id, "pair:p4") == 0,
+	    "took the job submitted while it waited");
+	is_int(ps_redis_round_trips(r) - rt, 0,
+	    "still in the same round trip");
+	ok(state_of("pair:p1") == PS_JOB_COMPLETED &&
+	    state_of("pair:p3") == PS_JOB_COMPLETED, "the jobs completed");
+	is_int(list_len("{pairstore}:q:wake"), 0,
+	    "no wake-up left with nothing waiting");
+
+	/* Nothing comes: the wait ends at its limit, empty-handed. */
+	next.wait_ms = 1000;
+	job = next_job;
+	t0 = ps_mono_ms();
+	ps_queue_complete(q, &job, "C4", &released, &next, &err);
+	is_int(ps_queue_next_finish(q, &next), PS_OK, "an idle wait");
+	dt = ps_mono_ms() - t0;
+	ok(!next.got && dt >= 900, "ends empty-handed after its limit "
+	    "(%lld ms)", (long long)dt);
+
+	/* A job no longer ours: the ending is refused, the take still
+	 * runs. */
+	ps_queue_submit(q, "pair:p5", "p5", "{}", &res, &err);
+	ps_queue_submit(q, "pair:p6", "p6", "{}", &res, &err);
+	ps_queue_take(q, "w1", &job, &got, &due, &err);
+	snprintf(job.lease, sizeof(job.lease), "not-the-lease");
+	next.wait_ms = 3000;
+	is_int(ps_queue_complete(q, &job, "X", &released, &next, &err),
+	    PS_E_NOT_FOUND, "a job no longer ours is not completed");
+	ps_queue_next_finish(q, &next);
+	ok(next.got && strcmp(next_job.id, "pair:p6") == 0,
+	    "the next job is taken all the same");
+	ok(state_of("pair:p5") == PS_JOB_ACTIVE, "the other stays active");
+}
+
+static void
+queue_wait_take_after_script_flush(void)
+{
+	ps_submit_result res;
+	ps_job job, next_job;
+	ps_next next = {.worker_id = "w1", .job = &next_job, .wait_ms = 2000};
+	ps_err err = {0};
+	redisReply *rep;
+	int got, released;
+	int64_t due;
+
+	setup(NULL);
+	ps_queue_submit(q, "pair:f1", "f1", "{}", &res, &err);
+	ps_queue_submit(q, "pair:f2", "f2", "{}", &res, &err);
+	ps_queue_take(q, "w1", &job, &got, &due, &err);
+	/* A restart or SCRIPT FLUSH empties the cache under us. */
+	ps_redis_cmd(r, &rep, &err, "SCRIPT FLUSH");
+	freeReplyObject(rep);
+	is_int(ps_queue_complete(q, &job, "C", &released, &next, &err),
+	    PS_OK, "complete after SCRIPT FLUSH (%s)", err.msg);
+	ps_queue_next_finish(q, &next);
+	ok(next.take_rc == PS_OK && next.got &&
+	    strcmp(next_job.id, "pair:f2") == 0,
+	    "both scripts ran again from their text, in order");
+	ok(state_of("pair:f1") == PS_JOB_COMPLETED, "the first completed");
+	ps_redis_cmd(r, &rep, &err, "SCRIPT FLUSH");
+	freeReplyObject(rep);
+	ps_queue_submit(q, "pair:f3", "f3", "{}", &res, &err);
+	is_int(ps_queue_wait_take(q, "w1", 2000, &job, &got, &due, &err),
+	    PS_OK, "wait and take after SCRIPT FLUSH (%s)", err.msg);
+	ok(got && strcmp(job.id, "pair:f3") == 0, "took the waiting job");
+}
+
 static void
 queue_fail_retries_with_backoff_then_fails(void)
 {
@@ -370,7 +528,6 @@ queue_full_refuses_and_changes_nothing(void)
 static void
 queue_wait_blocks_until_submit(void)
 {
-	ps_submit_result res;
 	ps_err err = {0};
 	int64_t t0, dt;
 	pid_t pid;
@@ -387,19 +544,7 @@ queue_wait_blocks_until_submit(void)
 	dt = ps_mono_ms() - t0;
 	ok(dt >= 900, "after about a second (%lld ms)", (long long)dt);
 
-	fflush(stdout);
-	if ((pid = fork()) == 0) {
-		ps_config *c2 = tst_config(NULL);
-		ps_redis *r2;
-		ps_queue *q2;
-
-		tst_sleep_ms(300);
-		if (ps_redis_new(&r2, c2, &err) != PS_OK ||
-		    ps_queue_new(&q2, r2, c2, &err) != PS_OK)
-			_exit(1);
-		_exit(ps_queue_submit(q2, "pair:late", "late", "{}", &res,
-		    &err) == PS_OK ? 0 : 1);
-	}
+	pid = submit_later("pair:late", "late", 300);
 	t0 = ps_mono_ms();
 	is_int(ps_queue_wait(q, 10000, &err), PS_OK, "wait for a submit");
 	dt = ps_mono_ms() - t0;
@@ -529,6 +674,8 @@ main(void)
 	queue_submit_takes_lock_and_enqueues();
 	queue_take_complete_releases_lock();
 	queue_complete_takes_next_in_same_round_trip();
+	queue_end_wait_take_is_one_round_trip();
+	queue_wait_take_after_script_flush();
 	queue_fail_retries_with_backoff_then_fails();
 	queue_lease_expiry_recovers_then_fails_stalled();
 	queue_hard_timeout_fails_and_releases_lock();

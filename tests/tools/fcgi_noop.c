@@ -373,6 +373,13 @@ main(void)
 	c.cgi_left = 0;
 	while (FCGX_Accept_r(&req) >= 0) {
 		serve(&c);
+		/* The body is read to its end: close the connection at once,
+		 * as the programs do (lib/ps_fcgi.c), without libfcgi's
+		 * lingering close - the floor must not carry a cost they
+		 * do not. */
+		if (!req.keepConnection && (FCGX_HasSeenEOF(req.in) == EOF ||
+		    FCGX_GetChar(req.in) == EOF))
+			FCGX_Detach(&req);
 		FCGX_Finish_r(&req);
 	}
 	return 0;
