@@ -13,6 +13,8 @@
 bench_need FCGI_NOOP tests/tools/fcgi_noop
 bench_inside_lighttpd --fcgi /noop="$FCGI_NOOP"
 
+BENCH_CPU="lighttpd:$PS_TEST_LIGHTTPD_PID:self"
+BENCH_CPU="$BENCH_CPU fcgi_noop:$PS_TEST_LIGHTTPD_PID:children"
 status=0
 run_scenario floor "$PS_TEST_BASE_URL/noop" || status=1
 exit $status

@@ -7,6 +7,13 @@
 #   run_scenario NAME URL [WRK ARGS...]
 #                            one bounded wrk run: a table row on stdout,
 #                            one line appended to bench/results/NAME.txt
+#                            and, with BENCH_CPU set, a line of CPU time
+#                            per request by process
+#
+# BENCH_CPU="LABEL:PID[:self|:children] ..." names the processes whose
+# CPU time (user + system, from /proc) run_scenario reports per request:
+# PID and its live descendants, only PID (self), or only its descendants
+# (children).  wrk's own share is left out.
 #
 # Settings (environment):
 #   BENCH_SECONDS      duration of each run (default 10, at most 600)
@@ -93,6 +100,51 @@ bench_field() {	# bench_field LINE KEY
 	printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
+# Clock ticks used so far, one number per BENCH_CPU entry.
+bench_cpu_ticks() {
+	[ -n "${BENCH_CPU:-}" ] || return 0
+	# One line per process; one that ends meanwhile is skipped.
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v spec="$BENCH_CPU" '
+	{
+		pid = $1
+		line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
+		ppid[pid] = f[2]; ticks[pid] = f[12] + f[13]
+	}
+	function tree(p,   q, t) {
+		t = ticks[p]
+		for (q in ppid) if (ppid[q] == p) t += tree(q)
+		return t
+	}
+	END {
+		n = split(spec, e, " ")
+		for (i = 1; i <= n; i++) {
+			split(e[i], a, ":")
+			t = tree(a[2])
+			if (a[3] == "self") t = ticks[a[2]]
+			else if (a[3] == "children") t -= ticks[a[2]]
+			printf "%s%d", (i > 1 ? " " : ""), t
+		}
+		print ""
+	}'
+}
+
+# "#   CPU per request: LABEL N us, ..." from two bench_cpu_ticks lines.
+bench_cpu_report() {	# bench_cpu_report BEFORE AFTER REQUESTS
+	[ -n "${BENCH_CPU:-}" ] && [ -n "$1" ] && [ "${3:-0}" -gt 0 ] ||
+	    return 0
+	awk -v spec="$BENCH_CPU" -v b="$1" -v a="$2" -v r="$3" \
+	    -v hz="$(getconf CLK_TCK 2>/dev/null || echo 100)" 'BEGIN {
+		n = split(spec, e, " "); split(b, x, " "); split(a, y, " ")
+		s = "#   CPU per request:"
+		for (i = 1; i <= n; i++) {
+			split(e[i], l, ":")
+			s = s sprintf("%s %s %.0f us", (i > 1 ? "," : ""), l[1],
+			    (y[i] - x[i]) * 1e6 / hz / r)
+		}
+		print s
+	}'
+}
+
 run_scenario() {	# run_scenario NAME URL [WRK ARGS...]
 	name=$1
 	url=$2
@@ -115,10 +167,12 @@ run_scenario() {	# run_scenario NAME URL [WRK ARGS...]
 	raw=$BENCH_RESULTS/.$name.wrk
 	# wrk stops by itself after BENCH_SECONDS; timeout is the bound
 	# should it not.
+	cpu_before=$(bench_cpu_ticks)
 	timeout -k 5 $((BENCH_SECONDS + 30)) wrk -t "$BENCH_THREADS" \
 	    -c "$BENCH_CONNECTIONS" -d "${BENCH_SECONDS}s" --timeout 5s \
 	    --latency "$@" "$url" >"$raw" 2>&1
 	st=$?
+	cpu_after=$(bench_cpu_ticks)
 	line=$(grep '^BENCH ' "$raw" | tail -n 1)
 	if [ $st -ne 0 ] || [ -z "$line" ]; then
 		printf '%-24s failed (wrk exit %s):\n' "$name" "$st"
@@ -145,5 +199,7 @@ run_scenario() {	# run_scenario NAME URL [WRK ARGS...]
 	    "threads=$BENCH_THREADS connections=$BENCH_CONNECTIONS" \
 	    "seconds=$BENCH_SECONDS procs=$BENCH_PROCS" \
 	    "${line#BENCH }" >>"$BENCH_RESULTS/$name.txt"
+	bench_cpu_report "$cpu_before" "$cpu_after" \
+	    "$(bench_field "$line" requests)"
 	[ "$errors" -eq 0 ]
 }

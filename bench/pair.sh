@@ -40,6 +40,10 @@ worker=
 workers_start() {	# workers_start [VAR=VALUE...]
 	env "$@" "$PAIRSTORE" worker --concurrency 2 >/dev/null 2>&1 &
 	worker=$!
+	BENCH_CPU="redis:$(cat "$PS_TEST_REDIS_PIDFILE" 2>/dev/null || echo 0)"
+	BENCH_CPU="$BENCH_CPU lighttpd:$PS_TEST_LIGHTTPD_PID:self"
+	BENCH_CPU="$BENCH_CPU pair+status:$PS_TEST_LIGHTTPD_PID:children"
+	BENCH_CPU="$BENCH_CPU workers:$worker"
 }
 workers_stop() {
 	[ -n "$worker" ] || return 0
@@ -84,6 +88,7 @@ BENCH_USERS=60 BENCH_USER_PREFIX=hammer BENCH_EXPECT_STATUS=429 \
     -s "$BENCH_LUA/pair.lua" || status=1
 per_request pair-60-users "$b"
 workers_stop
+workers_start PAIRING_PROVIDER=builtin
 b=$(calls)
 BENCH_USERS=1000 run_scenario status-1000-users \
     "$PS_TEST_BASE_URL/cgi-bin/status" -s "$BENCH_LUA/users.lua" || status=1
