@@ -92,7 +92,8 @@ typedef struct ps_submit_result {
 	int64_t fence;
 	int64_t position;
 	int64_t retry_ms;	/* refused: ms left on the lock (or 1000) */
-	int workers_alive;	/* heartbeats seen in the last 15 s */
+	int workers_alive;	/* heartbeats in the last 15 s (-1: not
+				 * looked at, on-demand workers off) */
 	int spawn_worker;	/* none alive and this caller should start one */
 } ps_submit_result;
 

@@ -34,8 +34,8 @@
 "  end\n" \
 "end\n" \
 "local function owns_lock(jk)\n" \
-"  local user = redis.call('HGET', jk, 'user')\n" \
-"  local tok = redis.call('HGET', jk, 'lock_token')\n" \
+"  local f = redis.call('HMGET', jk, 'user', 'lock_token')\n" \
+"  local user, tok = f[1], f[2]\n" \
 "  if not user or not tok or tok == '' then return nil end\n" \
 "  local lk = P .. 'lock:' .. user\n" \
 "  local v = redis.call('GET', lk)\n" \
@@ -47,10 +47,10 @@
 "  redis.call('ZREM', K_DEADLINE, id)\n" \
 "  redis.call('ZREM', K_DELAYED, id)\n" \
 "end\n" \
-"local function finish(id, state, field, value)\n" \
+"local function finish(id, state, ...)\n" \
 "  local jk = jkey(id)\n" \
 "  unindex(id)\n" \
-"  redis.call('HSET', jk, 'state', state, 'finished', now, field, value)\n" \
+"  redis.call('HSET', jk, 'state', state, 'finished', now, ...)\n" \
 "  redis.call('HDEL', jk, 'lease', 'lease_until', 'deadline')\n" \
 "  redis.call('ZADD', P .. 'q:' .. state, now, id)\n" \
 "  redis.call('HINCRBY', K_STATS, state, 1)\n" \
@@ -77,8 +77,8 @@
 "  return 'failed', finish(id, 'failed', 'error', reason)\n" \
 "end\n" \
 "local function owned(jk, token)\n" \
-"  return redis.call('HGET', jk, 'state') == 'active' and\n" \
-"    redis.call('HGET', jk, 'lease') == token\n" \
+"  local f = redis.call('HMGET', jk, 'state', 'lease')\n" \
+"  return f[1] == 'active' and f[2] == token\n" \
 "end\n" \
 "local function note(id, what, reason)\n" \
 "  events[#events + 1] = id\n" \
@@ -120,19 +120,22 @@
 "  unindex(id)\n" \
 "  return false\n" \
 "end\n" \
+"-- Apply what is due to one job; its state after that (false: none).\n" \
 "local function settle(id)\n" \
 "  local jk = jkey(id)\n" \
 "  local st = redis.call('HGET', jk, 'state')\n" \
 "  if st == 'active' then\n" \
-"    local dl = tonumber(redis.call('HGET', jk, 'deadline') or '0')\n" \
-"    local lu = tonumber(redis.call('HGET', jk, 'lease_until') or '0')\n" \
+"    local f = redis.call('HMGET', jk, 'deadline', 'lease_until')\n" \
+"    local dl, lu = tonumber(f[1] or '0'), tonumber(f[2] or '0')\n" \
 "    if dl > 0 and dl <= now then time_out(id)\n" \
-"    elseif lu > 0 and lu <= now then recover_lease(id) end\n" \
+"    elseif lu > 0 and lu <= now then recover_lease(id)\n" \
+"    else return st end\n" \
+"    return redis.call('HGET', jk, 'state')\n" \
 "  elseif st == 'delayed' then\n" \
 "    local nr = tonumber(redis.call('HGET', jk, 'next_run') or '0')\n" \
-"    if nr <= now then promote(id) wake() end\n" \
+"    if nr <= now then promote(id) wake() return 'waiting' end\n" \
 "  end\n" \
-"  return redis.call('HGET', jk, 'state')\n" \
+"  return st\n" \
 "end\n" \
 "local function housekeeping()\n" \
 "  for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_DELAYED, '-inf', now,\n" \
@@ -179,9 +182,10 @@
 "    local id = redis.call('LPOP', K_WAIT)\n" \
 "    if not id then break end\n" \
 "    local jk = jkey(id)\n" \
-"    if redis.call('HGET', jk, 'state') == 'waiting' then\n" \
-"      redis.call('HINCRBY', jk, 'attempts', 1)\n" \
-"      redis.call('HSET', jk, 'state', 'active', 'started', now,\n" \
+"    local f = redis.call('HMGET', jk, 'state', 'attempts')\n" \
+"    if f[1] == 'waiting' then\n" \
+"      redis.call('HSET', jk, 'state', 'active',\n" \
+"        'attempts', (tonumber(f[2]) or 0) + 1, 'started', now,\n" \
 "        'lease', token, 'worker', worker, 'lease_until', now + lease_ms,\n" \
 "        'deadline', now + timeout_ms)\n" \
 "      redis.call('ZADD', K_ACTIVE, now + lease_ms, id)\n" \
@@ -231,8 +235,8 @@ static const char submit_lua[] = PS_LUA_PRELUDE
 "if st then\n"
 "  -- A finished job with this id is replaced.\n"
 "  redis.call('DEL', jk)\n"
-"  redis.call('ZREM', P .. 'q:completed', id)\n"
-"  redis.call('ZREM', P .. 'q:failed', id)\n"
+"  if st ~= 'failed' then redis.call('ZREM', P .. 'q:completed', id) end\n"
+"  if st ~= 'completed' then redis.call('ZREM', P .. 'q:failed', id) end\n"
 "end\n"
 "redis.call('HSET', jk, 'id', id, 'user', user, 'data', data,\n"
 "  'state', 'waiting', 'attempts', 0, 'max_attempts', maxa,\n"
@@ -242,8 +246,11 @@ static const char submit_lua[] = PS_LUA_PRELUDE
 "-- Every accepted submit took a lock: lock_acquired = submitted.\n"
 "redis.call('HINCRBY', K_STATS, 'submitted', 1)\n"
 "local pos = waiting + 1\n"
-"local alive = redis.call('ZCOUNT', K_WORKERS, now - alive_ms, '+inf')\n"
-"local spawn = 0\n"
+"-- Whether a worker is alive matters only to start one on demand.\n"
+"local alive, spawn = -1, 0\n"
+"if guard_ms > 0 then\n"
+"  alive = redis.call('ZCOUNT', K_WORKERS, now - alive_ms, '+inf')\n"
+"end\n"
 "if alive == 0 and guard_ms > 0 and\n"
 "   redis.call('SET', P .. 'q:spawn', '1', 'NX', 'PX', guard_ms) then\n"
 "  spawn = 1\n"
@@ -286,9 +293,8 @@ static const char complete_lua[] = PS_LUA_PRELUDE PS_LUA_NEXT
 "local id = ARGV[6]\n"
 "local jk = jkey(id)\n"
 "if not owned(jk, ARGV[7]) then return {0, now} end\n"
-"redis.call('HSET', jk, 'result', ARGV[8],\n"
+"local rel = finish(id, 'completed', 'error', '', 'result', ARGV[8],\n"
 "  'result_expires', now + tonumber(ARGV[9]))\n"
-"local rel = finish(id, 'completed', 'error', '')\n"
 "return {1, now, rel, maybe_next()}\n";
 
 /* ARGV[6] id [7] lease token [8] reason [9] retryable (1/0) [10..13] next

@@ -188,8 +188,6 @@ ps_worker_run(const ps_config *cfg, const ps_worker_opts *opts,
 		next_job.now_ms = 0;	/* set by a take that ran */
 		rc = ps_pairing_process(q, p, &job, wid, lease_ms, &outcome,
 		    &next, &err);
-		/* The ending is logged; now the wait and the next job. */
-		ps_queue_next_finish(q, &next);
 		if (rc != PS_OK)
 			ps_error("Worker", "job %s: %s (it will be recovered "
 			    "when its lease runs out)", job.id, err.msg);
@@ -203,6 +201,8 @@ ps_worker_run(const ps_config *cfg, const ps_worker_opts *opts,
 			totals->lost++;
 		done++;
 		idle_since = ps_mono_ms();
+		/* The ending is logged; now the wait and the next job. */
+		ps_queue_next_finish(q, &next);
 		if (opts->max_jobs > 0 && done >= opts->max_jobs)
 			break;
 		got = next.got;

@@ -254,6 +254,88 @@ round_trips_are_counted(void)
 	ps_config_free(cfg);
 }
 
+/* A plain command as a pipeline step. */
+static void
+step_cmd(ps_redis_step *st, int argc, const char **argv)
+{
+	memset(st, 0, sizeof(*st));
+	st->argc = argc;
+	st->argv = argv;
+}
+
+static void
+pipeline_runs_in_order_in_one_round_trip(void)
+{
+	ps_config *cfg = tst_config(NULL);
+	ps_redis *r = tst_redis(cfg);
+	const char *set[] = {"SET", "pl", "41"}, *incr[] = {"INCR", "pl"};
+	const char *bad[] = {"LPUSH", "pl", "x"}, *get[] = {"GET", "pl"};
+	const char *blpop[] = {"BLPOP", "pl-empty", "1"};
+	const char *argv[] = {"k", "v"};
+	ps_redis_script s;
+	ps_redis_step st[4];
+	unsigned long long rt;
+	redisReply *rep;
+	ps_err err = {0};
+	int64_t t0;
+	int i;
+
+	tst_redis_flushall(r);
+	step_cmd(&st[0], 3, set);
+	step_cmd(&st[1], 2, incr);
+	step_cmd(&st[2], 3, bad);
+	step_cmd(&st[3], 2, get);
+	rt = ps_redis_round_trips(r);
+	is_int(ps_redis_pipeline(r, 2000, st, 4, &err), PS_OK,
+	    "a pipeline of four commands (%s)", err.msg);
+	is_int(ps_redis_round_trips(r) - rt, 1, "is one round trip");
+	ok(st[0].rc == PS_OK && st[1].rc == PS_OK &&
+	    st[1].reply->integer == 42, "run in order (INCR saw the SET)");
+	ok(st[2].rc == PS_E_INTERNAL && st[2].reply == NULL &&
+	    strstr(st[2].err.msg, "WRONGTYPE") != NULL,
+	    "an error reply is that step's error");
+	ok(st[3].rc == PS_OK && strcmp(st[3].reply->str, "42") == 0,
+	    "and the steps after it still ran");
+	for (i = 0; i < 4; i++)
+		if (st[i].reply != NULL)
+			freeReplyObject(st[i].reply);
+
+	/* Read in two halves: the first answer before a blocking one. */
+	ps_redis_script_init(&s, "echo", echo_lua);
+	memset(&st[0], 0, sizeof(st[0]));
+	st[0].script = &s;
+	st[0].nkeys = 1;
+	st[0].argc = 2;
+	st[0].argv = argv;
+	step_cmd(&st[1], 3, blpop);
+	if (ps_redis_cmd(r, &rep, &err, "SCRIPT FLUSH") == PS_OK)
+		freeReplyObject(rep);
+	t0 = ps_mono_ms();
+	is_int(ps_redis_pipeline_begin(r, 3000, st, 2, 1, &err), PS_OK,
+	    "begin: script + BLPOP, the first answer read");
+	ok(st[0].rc == PS_OK && strcmp(st[0].reply->str, "vk") == 0,
+	    "a script the server had lost ran from its text");
+	freeReplyObject(st[0].reply);
+	is_int(ps_redis_pipeline_finish(r, st, 2, 1, &err), PS_OK,
+	    "finish: the rest");
+	ok(st[1].rc == PS_OK && st[1].reply->type == REDIS_REPLY_NIL &&
+	    ps_mono_ms() - t0 >= 900, "the BLPOP ran to its limit");
+	freeReplyObject(st[1].reply);
+
+	/* Replies still owed when another command comes are read first. */
+	step_cmd(&st[0], 2, get);
+	step_cmd(&st[1], 2, incr);
+	ps_redis_pipeline_begin(r, 2000, st, 2, 1, &err);
+	freeReplyObject(st[0].reply);
+	is_int(ps_redis_cmd(r, &rep, &err, "GET pl"), PS_OK,
+	    "a command while a reply is owed");
+	ok(rep->type == REDIS_REPLY_STRING && strcmp(rep->str, "43") == 0,
+	    "gets its own answer, not the owed one");
+	freeReplyObject(rep);
+	ps_redis_free(r);
+	ps_config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -262,6 +344,7 @@ main(void)
 	auth_and_select();
 	server_check_warns_about_persistence_and_eviction();
 	round_trips_are_counted();
+	pipeline_runs_in_order_in_one_round_trip();
 	unreachable_redis_is_reported_quickly();
 	return tap_done();
 }
