@@ -199,6 +199,11 @@ run_scenario() {	# run_scenario NAME URL [WRK ARGS...]
 	    "threads=$BENCH_THREADS connections=$BENCH_CONNECTIONS" \
 	    "seconds=$BENCH_SECONDS procs=$BENCH_PROCS" \
 	    "${line#BENCH }" >>"$BENCH_RESULTS/$name.txt"
+	if [ -n "${BENCH_FLOOR_RPS:-}" ] && [ "$name" != floor ]; then
+		awk -v r="$(bench_field "$line" rps)" -v f="$BENCH_FLOOR_RPS" \
+		    'BEGIN { if (f > 0) printf "#   %.0f%% of the floor " \
+		        "(%.1f req/s in this run)\n", 100 * r / f, f }'
+	fi
 	bench_cpu_report "$cpu_before" "$cpu_after" \
 	    "$(bench_field "$line" requests)"
 	[ "$errors" -eq 0 ]

@@ -14,5 +14,11 @@ status=0
 for s in "$@"; do
 	[ -f "$here/$s.sh" ] || bench_die "no scenario $s ($here/$s.sh)"
 	/bin/sh "$here/$s.sh" || status=1
+	# The scenarios after the floor say what share of it they reach.
+	if [ "$s" = floor ]; then
+		BENCH_FLOOR_RPS=$(bench_field "$(tail -n 1 \
+		    "$BENCH_RESULTS/floor.txt" 2>/dev/null)" rps)
+		export BENCH_FLOOR_RPS
+	fi
 done
 exit $status
