@@ -11,10 +11,11 @@
 # Environment:
 #   FUZZ_SECONDS     seconds per harness (default 10; --smoke forces 10)
 #   FUZZ_SEED        libFuzzer's -seed.  --smoke uses a fixed one
-#                    (default 20261130), so the gate in scripts/test walks
-#                    the same inputs on every machine and a smoke that
-#                    passes here passes in CI; deeper runs take a random
-#                    seed unless this is set
+#                    (default 20261130), so the gate in scripts/test
+#                    starts the same way on every machine (libFuzzer's
+#                    path still varies a little from run to run: a smoke
+#                    run can reach an input another did not); deeper
+#                    runs take a random seed unless this is set
 #   FUZZ_RUNS        stop a harness after this many executions instead
 #                    (FUZZ_SECONDS still caps the time)
 #   FUZZ_CC          the compiler (default clang-14, else clang)
