@@ -316,17 +316,6 @@ out:
 
 /* ------------------------------------------------------------ listing */
 
-static const char *
-jstr(json_object *j, const char *k)
-{
-	json_object *v;
-
-	if (j == NULL || !json_object_object_get_ex(j, k, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static int
 starts(const char *s, const char *p)
 {
@@ -381,11 +370,11 @@ file_wanted(const ps_migrate_opts *o, const char *path, int64_t t)
 static int64_t
 entry_time(json_object *e)
 {
-	const char *s = jstr(e, "updated_at");
+	const char *s = ps_shttp_json_str(e, "updated_at");
 	int64_t t;
 
 	if (s == NULL)
-		s = jstr(e, "created_at");
+		s = ps_shttp_json_str(e, "created_at");
 	if (s == NULL || ps_migrate_parse_time(s, &t, NULL) != PS_OK)
 		return 0;
 	return t;
@@ -407,7 +396,7 @@ entry_md5(json_object *e, char *out)
 
 	out[0] = '\0';
 	if (!json_object_object_get_ex(e, "metadata", &md) ||
-	    (t = jstr(md, "eTag")) == NULL)
+	    (t = ps_shttp_json_str(md, "eTag")) == NULL)
 		return;
 	n = strlen(t);
 	if (n == 34 && t[0] == '"' && t[33] == '"') {
@@ -471,7 +460,7 @@ list_entry(struct run *m, const char *dir, json_object *e, int depth,
 	json_object *id;
 	int64_t t;
 
-	if ((name = jstr(e, "name")) == NULL || *name == '\0' ||
+	if ((name = ps_shttp_json_str(e, "name")) == NULL || *name == '\0' ||
 	    strlen(dir) + strlen(name) + 2 > sizeof(child))
 		return PS_OK;
 	/* A placeholder some clients create in empty folders. */

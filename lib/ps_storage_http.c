@@ -151,6 +151,17 @@ ps_shttp_json(const ps_shttp *h)
 	return ps_shttp_json_parse(h->body, h->len, json_type_object);
 }
 
+const char *
+ps_shttp_json_str(json_object *j, const char *k)
+{
+	json_object *v;
+
+	if (j == NULL || !json_object_object_get_ex(j, k, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
 json_object *
 ps_shttp_json_parse(const char *body, size_t len, json_type type)
 {

@@ -56,6 +56,9 @@ json_object *ps_shttp_json(const ps_shttp *h);
  */
 json_object *ps_shttp_json_parse(const char *body, size_t len,
     json_type type);
+/* The string member k of object j; NULL when j is NULL or k is absent
+ * or not a string. */
+const char *ps_shttp_json_str(json_object *j, const char *k);
 long ps_shttp_timeout_ms(const ps_shttp *h);
 long ps_shttp_connect_timeout_ms(const ps_shttp *h);
 

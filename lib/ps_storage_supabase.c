@@ -145,17 +145,6 @@ sb_open(void **state, const ps_config *cfg, const char **missing,
 	return PS_OK;
 }
 
-static const char *
-jstr(json_object *j, const char *k)
-{
-	json_object *v;
-
-	if (j == NULL || !json_object_object_get_ex(j, k, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /*
  * The storage server answers almost every error with HTTP 400 and the
  * real code as a string in "statusCode" (PROTOCOLS.md); 500 stays 500
@@ -164,7 +153,7 @@ jstr(json_object *j, const char *k)
 static ps_code
 answer_error(long status, json_object *j, ps_err *err)
 {
-	const char *msg = jstr(j, "message"), *code = jstr(j, "code");
+	const char *msg = ps_shttp_json_str(j, "message"), *code = ps_shttp_json_str(j, "code");
 	char q[PS_STORAGE_QUOTE_MAX + 1], qc[PS_STORAGE_QUOTE_CODE_MAX + 1];
 	json_object *v;
 	long sc = 0;
@@ -176,7 +165,7 @@ answer_error(long status, json_object *j, ps_err *err)
 			sc = (long)json_object_get_int64(v);
 	}
 	if (msg == NULL)
-		msg = jstr(j, "error");
+		msg = ps_shttp_json_str(j, "error");
 	if (msg == NULL) {
 		if (status >= 200 && status < 300)
 			return ps_err_set(err, PS_E_BACKEND, WHO ": HTTP %ld "
@@ -218,7 +207,7 @@ ps_sb_parse_answer(long status, const char *body, size_t len, ps_err *err)
 	ps_code rc;
 
 	j = ps_shttp_json_parse(body, len, json_type_object);
-	if (status != 200 || jstr(j, "Key") == NULL)
+	if (status != 200 || ps_shttp_json_str(j, "Key") == NULL)
 		rc = answer_error(status, j, err);
 	else
 		rc = PS_OK;

@@ -1,7 +1,7 @@
 # webtest.sh - helpers of the tests that run a web server with a shipped
-# configuration (test_lighttpd_conf.sh, test_nginx.sh); sourced, POSIX
-# sh.  They use $BASE (http://127.0.0.1:PORT), $T (a temp directory),
-# $top (the source tree), and for hs() MKJWT and JWT_SECRET.
+# configuration (test_lighttpd_conf.sh, test_nginx.sh, test_apache.sh);
+# sourced, POSIX sh.  They use $BASE (http://127.0.0.1:PORT), $T (a temp
+# directory), $top (the source tree), and for hs() MKJWT and JWT_SECRET.
 
 # req METHOD PATH [curl args...]: body in $T/body, headers in $T/hdr,
 # status code on stdout.
@@ -31,6 +31,41 @@ hs() {	# hs SUB: an HS256 token
 sniff_table() {
 	sed -n 's/^[[:space:]]*\[F_[A-Z0-9_]*\] = {PS_MEDIA_\([A-Z]*\), "\([^"]*\)", "\([^"]*\)"},.*/\1 \3 \2/p' \
 	    "$top/lib/ps_sniff.c" | awk '$1 != "RAW" { print $2, $3 }' | sort
+}
+# samples_served HEADER: every sample format in tests/data/media, uploaded
+# (curl -H HEADER) and fetched from its URL, is stored under its
+# extension and served with its type, in place (no Content-Disposition),
+# nosniff and sandboxed; one assertion.
+samples_served() {
+	_want=$(sniff_table)
+	_bad=""
+	_n=0
+	for _f in "$top"/tests/data/media/sample*.*; do
+		_code=$(req POST /cgi-bin/upload -H "$1" \
+		    -F kind=scheduled-status \
+		    -F "file=@$_f;type=application/octet-stream")
+		_url=$(json url)
+		_code2=$(curl -s -o /dev/null -D "$T/hdr" -w '%{http_code}' \
+		    --noproxy '*' --max-time 30 "$BASE$_url")
+		# "EXT CODES TYPE [DISPOSITION] NOSNIFF SANDBOX|the type
+		# the extension should have"
+		_got=$(tr -d '\r' <"$T/hdr" | awk -v url="$_url" \
+		    -v codes="$_code $_code2" -v table="$_want" '
+		    BEGIN { n = split(table, t, "\n")
+			for (i = 1; i <= n; i++) { split(t[i], f, " "); m[f[1]] = f[2] }
+			ext = url; sub(/.*[.]/, "", ext) }
+		    tolower($0) ~ /^content-type: / { ct = substr($0, 15) }
+		    tolower($0) ~ /^content-disposition: / { cd = substr($0, 22) }
+		    tolower($0) ~ /^x-content-type-options: / { ns = substr($0, 25) }
+		    tolower($0) ~ /^content-security-policy: / && /sandbox/ { sb = "sandbox" }
+		    END { printf "%s %s %s [%s] %s %s|%s\n", ext, codes, ct, cd, ns, sb, m[ext] }')
+		_wl="${_got%% *} 201 200 ${_got##*|} [] nosniff sandbox"
+		[ -n "${_got##*|}" ] && [ "${_got%|*}" = "$_wl" ] ||
+		    _bad="$_bad ${_f##*/}:${_got%|*}"
+		_n=$((_n + 1))
+	done
+	[ $_n -gt 10 ] && [ -z "$_bad" ]
+	ok $? "$_n sample media files: shown in place with their type${_bad:+ (wrong:$_bad)}"
 }
 # wait_for FILE PATTERN TENTHS: until FILE holds PATTERN.
 wait_for() {

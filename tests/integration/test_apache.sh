@@ -32,6 +32,10 @@ top=${srcdir:-.}
 
 # ------------------------------------------------------------ helpers
 
+# hdr, hs, sniff_table and the rest from webtest.sh; req and json differ
+# here (the harness's base URL; nested JSON fields), so they follow it.
+. "$top/tests/webtest.sh"
+
 # req METHOD PATH [curl args...]: body in $T/body, headers in $T/hdr,
 # status code on stdout.
 req() {
@@ -40,9 +44,6 @@ req() {
 	curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X "$_rm" \
 	    --noproxy '*' --max-time 30 "$@" "$PS_TEST_BASE_URL$_rp"
 }
-hdr() {	# hdr NAME: the value of a response header
-	tr -d '\r' <"$T/hdr" | sed -n "s/^$1: //Ip" | head -1
-}
 json() {	# json FIELD: a field of the JSON body (a.b for nested)
 	python3 -c 'import json,sys
 v=json.load(open(sys.argv[1]))
@@ -50,15 +51,6 @@ for k in sys.argv[2].split("."):
     v = v.get(k) if isinstance(v, dict) else None
 print("" if v is None else (str(v).lower() if isinstance(v, bool) else v))' \
 	    "$T/body" "$1" 2>/dev/null
-}
-is() {	# is GOT WANT DESCRIPTION
-	[ "$1" = "$2" ]
-	st=$?
-	ok $st "$3"
-	[ $st -eq 0 ] || diag "got '$1', want '$2'"
-}
-hs() {	# hs SUB: an HS256 token
-	MKJWT_SECRET=$JWT_SECRET "$MKJWT" --alg HS256 --sub "$1" --exp-in 300
 }
 drain() { "$PAIRSTORE" worker --drain >>"$T/worker.log" 2>&1; }
 skip() {	# skip DESCRIPTION REASON
@@ -87,12 +79,6 @@ media_line() {
 	    _sb=sandbox
 	echo "$_ml $(hdr Content-Type) [$(hdr Content-Disposition)]" \
 	    "$(hdr X-Content-Type-Options) $_sb"
-}
-# The media types lib/ps_sniff.c gives stored files: "EXT MIME" lines,
-# raw (.bin) left out.
-sniff_table() {
-	sed -n 's/^[[:space:]]*\[F_[A-Z0-9_]*\] = {PS_MEDIA_\([A-Z]*\), "\([^"]*\)", "\([^"]*\)"},.*/\1 \3 \2/p' \
-	    "$top/lib/ps_sniff.c" | awk '$1 != "RAW" { print $2, $3 }' | sort
 }
 # The AddType lines of a media block as "EXT MIME", and its in-place
 # (FilesMatch) extensions, one a line.

@@ -314,33 +314,7 @@ ok $? "... sandboxed"
 
 # Every sample format: stored under its extension, served with its type,
 # in place (no Content-Disposition), nosniff and sandboxed.
-bad=""
-n=0
-for f in "$top"/tests/data/media/sample*.*; do
-	code=$(req POST /cgi-bin/upload -H "$U" -F kind=scheduled-status \
-	    -F "file=@$f;type=application/octet-stream")
-	url=$(json url)
-	code2=$(curl -s -o /dev/null -D "$T/hdr" -w '%{http_code}' \
-	    --noproxy '*' --max-time 30 "$BASE$url")
-	# "EXT CODES TYPE [DISPOSITION] NOSNIFF SANDBOX" and the type the
-	# extension should have.
-	got=$(tr -d '\r' <"$T/hdr" | awk -v url="$url" -v codes="$code $code2" \
-	    -v table="$want" '
-	    BEGIN { n = split(table, t, "\n")
-		for (i = 1; i <= n; i++) { split(t[i], f, " "); m[f[1]] = f[2] }
-		ext = url; sub(/.*[.]/, "", ext) }
-	    tolower($0) ~ /^content-type: / { ct = substr($0, 15) }
-	    tolower($0) ~ /^content-disposition: / { cd = substr($0, 22) }
-	    tolower($0) ~ /^x-content-type-options: / { ns = substr($0, 25) }
-	    tolower($0) ~ /^content-security-policy: / && /sandbox/ { sb = "sandbox" }
-	    END { printf "%s %s %s [%s] %s %s|%s\n", ext, codes, ct, cd, ns, sb, m[ext] }')
-	want_line="${got%% *} 201 200 ${got##*|} [] nosniff sandbox"
-	[ -n "${got##*|}" ] && [ "${got%|*}" = "$want_line" ] ||
-	    bad="$bad ${f##*/}:${got%|*}"
-	n=$((n + 1))
-done
-[ $n -gt 10 ] && [ -z "$bad" ]
-ok $? "$n sample media files: shown in place with their type${bad:+ (wrong:$bad)}"
+samples_served "$U"
 
 # Files planted by hand: only the extension decides.
 mkdir -p "$media/planted"
